@@ -1,1 +1,180 @@
-"""placeholder"""
+"""Asynchronous DNS through c-ares, with ctypes only: the pycares 5.2.1 API.
+
+``import ctypes_cares as pycares`` lets code written for pycares run unchanged.  The
+c-ares library is the one shipped in this package, or the file named by the
+``CARES_LIBRARY`` environment variable (c-ares >= 1.17).  ``ARES_VERSION`` is the version
+of the library actually loaded; ``capabilities`` says what it can do.
+"""
+
+from __future__ import annotations
+
+from typing import Tuple
+
+from . import errno
+from ._lib import ARES_SOCKET_BAD, caps
+from ._version import __version__
+from .channel import AresError, Channel, _handle_to_channel
+from .records import (
+    AAAARecordData,
+    AddrInfoCname,
+    AddrInfoNode,
+    AddrInfoResult,
+    ARecordData,
+    CAARecordData,
+    CNAMERecordData,
+    DNSRecord,
+    DNSResult,
+    HostResult,
+    HTTPSRecordData,
+    MXRecordData,
+    NameInfoResult,
+    NAPTRRecordData,
+    NSRecordData,
+    PTRRecordData,
+    SOARecordData,
+    SRVRecordData,
+    TLSARecordData,
+    TXTRecordData,
+    URIRecordData,
+)
+from .utils import ascii_bytes, maybe_str, parse_name
+
+#: Runtime version of the loaded libcares, e.g. '1.34.9'.
+ARES_VERSION: str = caps.version_str
+#: What the loaded library can do (see ``capabilities.describe()``).
+capabilities = caps
+
+IP4 = Tuple[str, int]
+IP6 = Tuple[str, int, int, int]
+PYCARES_ADDRTTL_SIZE = 256
+
+# Channel flags (struct ares_options.flags)
+ARES_FLAG_USEVC = 1
+ARES_FLAG_PRIMARY = 2
+ARES_FLAG_IGNTC = 4
+ARES_FLAG_NORECURSE = 8
+ARES_FLAG_STAYOPEN = 16
+ARES_FLAG_NOSEARCH = 32
+ARES_FLAG_NOALIASES = 64
+ARES_FLAG_NOCHECKRESP = 128
+ARES_FLAG_EDNS = 256
+ARES_FLAG_NO_DFLT_SVR = 512
+
+# getnameinfo flags
+ARES_NI_NOFQDN = 1
+ARES_NI_NUMERICHOST = 2
+ARES_NI_NAMEREQD = 4
+ARES_NI_NUMERICSERV = 8
+ARES_NI_DGRAM = 16
+ARES_NI_TCP = 0
+ARES_NI_UDP = ARES_NI_DGRAM
+ARES_NI_SCTP = 32
+ARES_NI_DCCP = 64
+ARES_NI_NUMERICSCOPE = 128
+ARES_NI_LOOKUPHOST = 256
+ARES_NI_LOOKUPSERVICE = 512
+ARES_NI_IDN = 1024
+ARES_NI_IDN_ALLOW_UNASSIGNED = 2048
+ARES_NI_IDN_USE_STD3_ASCII_RULES = 4096
+
+# Query types
+QUERY_TYPE_A = 1
+QUERY_TYPE_NS = 2
+QUERY_TYPE_CNAME = 5
+QUERY_TYPE_SOA = 6
+QUERY_TYPE_PTR = 12
+QUERY_TYPE_MX = 15
+QUERY_TYPE_TXT = 16
+QUERY_TYPE_AAAA = 28
+QUERY_TYPE_SRV = 33
+QUERY_TYPE_NAPTR = 35
+QUERY_TYPE_TLSA = 52
+QUERY_TYPE_HTTPS = 65
+QUERY_TYPE_ANY = 255
+QUERY_TYPE_URI = 256
+QUERY_TYPE_CAA = 257
+
+# Query classes
+QUERY_CLASS_IN = 1
+QUERY_CLASS_CHAOS = 3
+QUERY_CLASS_HS = 4
+QUERY_CLASS_NONE = 254
+QUERY_CLASS_ANY = 255
+
+__all__ = (
+    "ARES_FLAG_USEVC",
+    "ARES_FLAG_PRIMARY",
+    "ARES_FLAG_IGNTC",
+    "ARES_FLAG_NORECURSE",
+    "ARES_FLAG_STAYOPEN",
+    "ARES_FLAG_NOSEARCH",
+    "ARES_FLAG_NOALIASES",
+    "ARES_FLAG_NOCHECKRESP",
+    "ARES_FLAG_EDNS",
+    "ARES_FLAG_NO_DFLT_SVR",
+    "ARES_NI_NOFQDN",
+    "ARES_NI_NUMERICHOST",
+    "ARES_NI_NAMEREQD",
+    "ARES_NI_NUMERICSERV",
+    "ARES_NI_DGRAM",
+    "ARES_NI_TCP",
+    "ARES_NI_UDP",
+    "ARES_NI_SCTP",
+    "ARES_NI_DCCP",
+    "ARES_NI_NUMERICSCOPE",
+    "ARES_NI_LOOKUPHOST",
+    "ARES_NI_LOOKUPSERVICE",
+    "ARES_NI_IDN",
+    "ARES_NI_IDN_ALLOW_UNASSIGNED",
+    "ARES_NI_IDN_USE_STD3_ASCII_RULES",
+    "ARES_SOCKET_BAD",
+    "QUERY_TYPE_A",
+    "QUERY_TYPE_AAAA",
+    "QUERY_TYPE_ANY",
+    "QUERY_TYPE_CAA",
+    "QUERY_TYPE_CNAME",
+    "QUERY_TYPE_HTTPS",
+    "QUERY_TYPE_MX",
+    "QUERY_TYPE_NAPTR",
+    "QUERY_TYPE_NS",
+    "QUERY_TYPE_PTR",
+    "QUERY_TYPE_SOA",
+    "QUERY_TYPE_SRV",
+    "QUERY_TYPE_TLSA",
+    "QUERY_TYPE_TXT",
+    "QUERY_TYPE_URI",
+    "QUERY_CLASS_IN",
+    "QUERY_CLASS_CHAOS",
+    "QUERY_CLASS_HS",
+    "QUERY_CLASS_NONE",
+    "QUERY_CLASS_ANY",
+    "ARES_VERSION",
+    "AresError",
+    "Channel",
+    "errno",
+    "__version__",
+    "DNSResult",
+    "DNSRecord",
+    "ARecordData",
+    "AAAARecordData",
+    "MXRecordData",
+    "TXTRecordData",
+    "CAARecordData",
+    "CNAMERecordData",
+    "HTTPSRecordData",
+    "NAPTRRecordData",
+    "NSRecordData",
+    "PTRRecordData",
+    "SOARecordData",
+    "SRVRecordData",
+    "TLSARecordData",
+    "URIRecordData",
+    "HostResult",
+    "NameInfoResult",
+    "AddrInfoResult",
+    "AddrInfoNode",
+    "AddrInfoCname",
+)
+
+# Not in __all__, but importable as in pycares.
+_unexported = (_handle_to_channel, ascii_bytes, maybe_str, parse_name)

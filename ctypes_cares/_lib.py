@@ -1,0 +1,586 @@
+"""Finding and loading libcares; the prototype table, structs, callback types, constants.
+
+This module decides nothing about behaviour: it loads the library, binds every function
+once, and records what the loaded library can do as plain facts (`caps`) that the rest of
+the package consults.  No Python object of the binding lives here.
+
+Load order: the exact file named by the environment variable ``CARES_LIBRARY`` if it is
+set, otherwise the library shipped inside this package.  There is no silent fallback to a
+system copy.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+from ctypes import (
+    CFUNCTYPE,
+    POINTER,
+    Structure,
+    Union,
+    c_char_p,
+    c_int,
+    c_long,
+    c_size_t,
+    c_ubyte,
+    c_uint,
+    c_uint16,
+    c_uint32,
+    c_ushort,
+    c_void_p,
+)
+from typing import Any, NamedTuple, Optional, Sequence, Tuple
+
+ENV_VAR = "CARES_LIBRARY"
+MIN_VERSION = (1, 17, 0)
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+if sys.platform == "win32":  # pragma: no cover - POSIX is what CI runs
+    LIBRARY_NAMES: Tuple[str, ...] = ("cares.dll", "libcares.dll")
+elif sys.platform == "darwin":  # pragma: no cover
+    LIBRARY_NAMES = ("libcares.dylib",)
+else:
+    LIBRARY_NAMES = ("libcares.so",)
+
+
+# --------------------------------------------------------------------------------------
+# Constants (ares.h).  Values c-ares exposes at run time (flags, statuses) live in the
+# public modules; these are the ones only the binding needs.
+
+ARES_LIB_INIT_ALL = 1
+
+ARES_OPT_FLAGS = 1 << 0
+ARES_OPT_TIMEOUT = 1 << 1
+ARES_OPT_TRIES = 1 << 2
+ARES_OPT_NDOTS = 1 << 3
+ARES_OPT_UDP_PORT = 1 << 4
+ARES_OPT_TCP_PORT = 1 << 5
+ARES_OPT_SERVERS = 1 << 6
+ARES_OPT_DOMAINS = 1 << 7
+ARES_OPT_LOOKUPS = 1 << 8
+ARES_OPT_SOCK_STATE_CB = 1 << 9
+ARES_OPT_SORTLIST = 1 << 10
+ARES_OPT_SOCK_SNDBUF = 1 << 11
+ARES_OPT_SOCK_RCVBUF = 1 << 12
+ARES_OPT_TIMEOUTMS = 1 << 13
+ARES_OPT_ROTATE = 1 << 14
+ARES_OPT_EDNSPSZ = 1 << 15
+ARES_OPT_NOROTATE = 1 << 16
+ARES_OPT_RESOLVCONF = 1 << 17
+ARES_OPT_HOSTS_FILE = 1 << 18
+ARES_OPT_UDP_MAX_QUERIES = 1 << 19
+ARES_OPT_MAXTIMEOUTMS = 1 << 20
+ARES_OPT_QUERY_CACHE = 1 << 21
+ARES_OPT_EVENT_THREAD = 1 << 22
+ARES_OPT_SERVER_FAILOVER = 1 << 23
+
+ARES_EVSYS_DEFAULT = 0
+
+# ares_dns_record.h
+ARES_SECTION_ANSWER = 1
+ARES_SECTION_AUTHORITY = 2
+ARES_SECTION_ADDITIONAL = 3
+ARES_OPCODE_QUERY = 0
+ARES_RCODE_NOERROR = 0
+ARES_DNS_FLAG_RD = 1 << 3
+
+if sys.platform == "win32":  # pragma: no cover
+    ares_socket_t: Any = c_size_t  # SOCKET
+    ARES_SOCKET_BAD = (1 << (8 * ctypes.sizeof(c_size_t))) - 1
+else:
+    ares_socket_t = c_int
+    ARES_SOCKET_BAD = -1
+
+ares_socklen_t = c_uint32 if sys.platform != "win32" else c_int
+
+
+# --------------------------------------------------------------------------------------
+# Structs, mirrored field by field from ares.h (1.34.9).  Fields appended in later
+# releases are only read by c-ares when their ARES_OPT_* bit is set, so the newest
+# layout is safe to pass to older libraries.
+
+
+class ares_server_failover_options(Structure):
+    _fields_ = [("retry_chance", c_ushort), ("retry_delay", c_size_t)]
+
+
+SOCK_STATE_CB = CFUNCTYPE(None, c_void_p, ares_socket_t, c_int, c_int)
+
+
+class ares_options(Structure):
+    _fields_ = [
+        ("flags", c_int),
+        ("timeout", c_int),
+        ("tries", c_int),
+        ("ndots", c_int),
+        ("udp_port", c_ushort),
+        ("tcp_port", c_ushort),
+        ("socket_send_buffer_size", c_int),
+        ("socket_receive_buffer_size", c_int),
+        ("servers", c_void_p),  # struct in_addr *
+        ("nservers", c_int),
+        ("domains", POINTER(c_char_p)),
+        ("ndomains", c_int),
+        ("lookups", c_char_p),
+        ("sock_state_cb", SOCK_STATE_CB),
+        ("sock_state_cb_data", c_void_p),
+        ("sortlist", c_void_p),  # struct apattern *
+        ("nsort", c_int),
+        ("ednspsz", c_int),
+        ("resolvconf_path", c_char_p),
+        ("hosts_path", c_char_p),
+        ("udp_max_queries", c_int),
+        ("maxtimeout", c_int),
+        ("qcache_max_ttl", c_uint),
+        ("evsys", c_int),
+        ("server_failover_opts", ares_server_failover_options),
+    ]
+
+
+class ares_in6_addr(Structure):
+    _fields_ = [("_S6_u8", c_ubyte * 16)]
+
+
+class in_addr(Structure):
+    _fields_ = [("s_addr", c_uint32)]  # network byte order
+
+
+class _ares_addr_union(Union):
+    _fields_ = [("addr4", in_addr), ("addr6", ares_in6_addr)]
+
+
+class ares_addr_port_node(Structure):
+    pass
+
+
+ares_addr_port_node._fields_ = [
+    ("next", POINTER(ares_addr_port_node)),
+    ("family", c_int),
+    ("addr", _ares_addr_union),
+    ("udp_port", c_int),
+    ("tcp_port", c_int),
+]
+
+if sys.platform.startswith(("darwin", "freebsd", "openbsd", "netbsd", "dragonfly")):
+    # BSD sockaddrs start with a length byte and a one-byte family.
+    _SA_HEAD = [("sa_len", c_ubyte), ("sa_family", c_ubyte)]
+else:
+    _SA_HEAD = [("sa_family", c_ushort)]
+
+
+class sockaddr(Structure):
+    _fields_ = _SA_HEAD + [("sa_data", c_ubyte * 14)]
+
+
+class sockaddr_in(Structure):
+    _fields_ = [(n.replace("sa_", "sin_"), t) for n, t in _SA_HEAD] + [
+        ("sin_port", c_uint16),  # network byte order
+        ("sin_addr", in_addr),
+        ("sin_zero", c_ubyte * 8),
+    ]
+
+
+class sockaddr_in6(Structure):
+    _fields_ = [(n.replace("sa_", "sin6_"), t) for n, t in _SA_HEAD] + [
+        ("sin6_port", c_uint16),  # network byte order
+        ("sin6_flowinfo", c_uint32),  # network byte order
+        ("sin6_addr", ares_in6_addr),
+        ("sin6_scope_id", c_uint32),
+    ]
+
+
+class hostent(Structure):
+    _fields_ = [
+        ("h_name", c_char_p),
+        ("h_aliases", POINTER(c_char_p)),
+        ("h_addrtype", c_int if sys.platform != "win32" else ctypes.c_short),
+        ("h_length", c_int if sys.platform != "win32" else ctypes.c_short),
+        ("h_addr_list", POINTER(POINTER(c_ubyte))),
+    ]
+
+
+class ares_addrinfo_node(Structure):
+    pass
+
+
+ares_addrinfo_node._fields_ = [
+    ("ai_ttl", c_int),
+    ("ai_flags", c_int),
+    ("ai_family", c_int),
+    ("ai_socktype", c_int),
+    ("ai_protocol", c_int),
+    ("ai_addrlen", ares_socklen_t),
+    ("ai_addr", POINTER(sockaddr)),
+    ("ai_next", POINTER(ares_addrinfo_node)),
+]
+
+
+class ares_addrinfo_cname(Structure):
+    pass
+
+
+ares_addrinfo_cname._fields_ = [
+    ("ttl", c_int),
+    ("alias", c_char_p),
+    ("name", c_char_p),
+    ("next", POINTER(ares_addrinfo_cname)),
+]
+
+
+class ares_addrinfo(Structure):
+    # `char *name` follows in c-ares >= 1.18; the binding never reads it, so the
+    # 1.16-compatible prefix is declared.
+    _fields_ = [
+        ("cnames", POINTER(ares_addrinfo_cname)),
+        ("nodes", POINTER(ares_addrinfo_node)),
+    ]
+
+
+class ares_addrinfo_hints(Structure):
+    _fields_ = [
+        ("ai_flags", c_int),
+        ("ai_family", c_int),
+        ("ai_socktype", c_int),
+        ("ai_protocol", c_int),
+    ]
+
+
+class timeval(Structure):
+    _fields_ = [("tv_sec", c_long), ("tv_usec", c_long)]
+
+
+# Opaque handles: distinct types so a wrong handle is a ctypes ArgumentError, not a crash.
+class _Channel(Structure):
+    pass
+
+
+class _DnsRecord(Structure):
+    pass
+
+
+class _DnsRR(Structure):
+    pass
+
+
+channel_p = POINTER(_Channel)
+dns_record_p = POINTER(_DnsRecord)
+dns_rr_p = POINTER(_DnsRR)
+
+
+# --------------------------------------------------------------------------------------
+# Callback types (all return void).  Thunks of these types are created once, at import,
+# by channel.py; `arg` carries an integer request id.
+
+# typedef void (*ares_callback)(void *arg, int status, int timeouts,
+#                               unsigned char *abuf, int alen);
+QUERY_CB = CFUNCTYPE(None, c_void_p, c_int, c_int, POINTER(c_ubyte), c_int)
+# typedef void (*ares_callback_dnsrec)(void *arg, ares_status_t status, size_t timeouts,
+#                                      const ares_dns_record_t *dnsrec);
+DNSREC_CB = CFUNCTYPE(None, c_void_p, c_int, c_size_t, c_void_p)
+# typedef void (*ares_host_callback)(void *arg, int status, int timeouts,
+#                                    struct hostent *hostent);
+HOST_CB = CFUNCTYPE(None, c_void_p, c_int, c_int, POINTER(hostent))
+# typedef void (*ares_nameinfo_callback)(void *arg, int status, int timeouts,
+#                                        char *node, char *service);
+NAMEINFO_CB = CFUNCTYPE(None, c_void_p, c_int, c_int, c_char_p, c_char_p)
+# typedef void (*ares_addrinfo_callback)(void *arg, int status, int timeouts,
+#                                        struct ares_addrinfo *res);
+ADDRINFO_CB = CFUNCTYPE(None, c_void_p, c_int, c_int, POINTER(ares_addrinfo))
+
+
+# --------------------------------------------------------------------------------------
+# The prototype table: (C name, restype, argtypes, first c-ares version that has it).
+# `None` as version: present in every supported release (>= 1.17), so a missing one is
+# an error; otherwise the symbol is optional and bound as None when absent.
+
+
+class Proto(NamedTuple):
+    name: str
+    restype: Any
+    argtypes: Sequence[Any]
+    since: Optional[Tuple[int, int, int]] = None
+
+
+PROTOTYPES: Tuple[Proto, ...] = (
+    # const char *ares_version(int *version);
+    Proto("ares_version", c_char_p, [POINTER(c_int)]),
+    # int ares_library_init(int flags);
+    Proto("ares_library_init", c_int, [c_int]),
+    # ares_bool_t ares_threadsafety(void);
+    Proto("ares_threadsafety", c_int, [], (1, 23, 0)),
+    # const char *ares_strerror(int code);
+    Proto("ares_strerror", c_char_p, [c_int]),
+    # int ares_init_options(ares_channel_t **channelptr,
+    #                       const struct ares_options *options, int optmask);
+    Proto("ares_init_options", c_int, [POINTER(channel_p), POINTER(ares_options), c_int]),
+    # ares_status_t ares_reinit(ares_channel_t *channel);
+    Proto("ares_reinit", c_int, [channel_p], (1, 22, 0)),
+    # void ares_destroy(ares_channel_t *channel);
+    Proto("ares_destroy", None, [channel_p]),
+    # void ares_cancel(ares_channel_t *channel);
+    Proto("ares_cancel", None, [channel_p]),
+    # ares_status_t ares_queue_wait_empty(ares_channel_t *channel, int timeout_ms);
+    Proto("ares_queue_wait_empty", c_int, [channel_p, c_int], (1, 27, 0)),
+    # size_t ares_queue_active_queries(const ares_channel_t *channel);
+    Proto("ares_queue_active_queries", c_size_t, [channel_p], (1, 27, 0)),
+    # int ares_set_servers_ports_csv(ares_channel_t *channel, const char *servers);
+    Proto("ares_set_servers_ports_csv", c_int, [channel_p, c_char_p]),
+    # char *ares_get_servers_csv(const ares_channel_t *channel);
+    Proto("ares_get_servers_csv", c_void_p, [channel_p], (1, 24, 0)),
+    # int ares_get_servers_ports(const ares_channel_t *channel,
+    #                            struct ares_addr_port_node **servers);
+    Proto("ares_get_servers_ports", c_int, [channel_p, POINTER(POINTER(ares_addr_port_node))]),
+    # void ares_free_data(void *dataptr);
+    Proto("ares_free_data", None, [c_void_p]),
+    # void ares_free_string(void *str);
+    Proto("ares_free_string", None, [c_void_p]),
+    # void ares_set_local_ip4(ares_channel_t *channel, unsigned int local_ip);
+    Proto("ares_set_local_ip4", None, [channel_p, c_uint]),
+    # void ares_set_local_ip6(ares_channel_t *channel, const unsigned char *local_ip6);
+    Proto("ares_set_local_ip6", None, [channel_p, c_char_p]),
+    # void ares_set_local_dev(ares_channel_t *channel, const char *local_dev_name);
+    Proto("ares_set_local_dev", None, [channel_p, c_char_p]),
+    # void ares_query(ares_channel_t *channel, const char *name, int dnsclass, int type,
+    #                 ares_callback callback, void *arg);
+    Proto("ares_query", None, [channel_p, c_char_p, c_int, c_int, QUERY_CB, c_void_p]),
+    # void ares_search(ares_channel_t *channel, const char *name, int dnsclass, int type,
+    #                  ares_callback callback, void *arg);
+    Proto("ares_search", None, [channel_p, c_char_p, c_int, c_int, QUERY_CB, c_void_p]),
+    # ares_status_t ares_query_dnsrec(ares_channel_t *channel, const char *name,
+    #     ares_dns_class_t dnsclass, ares_dns_rec_type_t type,
+    #     ares_callback_dnsrec callback, void *arg, unsigned short *qid);
+    Proto(
+        "ares_query_dnsrec",
+        c_int,
+        [channel_p, c_char_p, c_int, c_int, DNSREC_CB, c_void_p, POINTER(c_ushort)],
+        (1, 28, 0),
+    ),
+    # ares_status_t ares_search_dnsrec(ares_channel_t *channel,
+    #     const ares_dns_record_t *dnsrec, ares_callback_dnsrec callback, void *arg);
+    Proto("ares_search_dnsrec", c_int, [channel_p, dns_record_p, DNSREC_CB, c_void_p], (1, 28, 0)),
+    # ares_status_t ares_dns_record_create(ares_dns_record_t **dnsrec, unsigned short id,
+    #     unsigned short flags, ares_dns_opcode_t opcode, ares_dns_rcode_t rcode);
+    Proto(
+        "ares_dns_record_create",
+        c_int,
+        [POINTER(dns_record_p), c_ushort, c_ushort, c_int, c_int],
+        (1, 22, 0),
+    ),
+    # ares_status_t ares_dns_record_query_add(ares_dns_record_t *dnsrec, const char *name,
+    #     ares_dns_rec_type_t qtype, ares_dns_class_t qclass);
+    Proto("ares_dns_record_query_add", c_int, [dns_record_p, c_char_p, c_int, c_int], (1, 22, 0)),
+    # void ares_dns_record_destroy(ares_dns_record_t *dnsrec);
+    Proto("ares_dns_record_destroy", None, [dns_record_p], (1, 22, 0)),
+    # ares_status_t ares_dns_write(const ares_dns_record_t *dnsrec, unsigned char **buf,
+    #                              size_t *buf_len);
+    Proto("ares_dns_write", c_int, [c_void_p, POINTER(c_void_p), POINTER(c_size_t)], (1, 22, 0)),
+    # size_t ares_dns_record_rr_cnt(const ares_dns_record_t *dnsrec, ares_dns_section_t sect);
+    Proto("ares_dns_record_rr_cnt", c_size_t, [c_void_p, c_int], (1, 22, 0)),
+    # const ares_dns_rr_t *ares_dns_record_rr_get_const(const ares_dns_record_t *dnsrec,
+    #     ares_dns_section_t sect, size_t idx);
+    Proto("ares_dns_record_rr_get_const", c_void_p, [c_void_p, c_int, c_size_t], (1, 22, 0)),
+    # const char *ares_dns_rr_get_name(const ares_dns_rr_t *rr);
+    Proto("ares_dns_rr_get_name", c_char_p, [c_void_p], (1, 22, 0)),
+    # ares_dns_rec_type_t ares_dns_rr_get_type(const ares_dns_rr_t *rr);
+    Proto("ares_dns_rr_get_type", c_int, [c_void_p], (1, 22, 0)),
+    # ares_dns_class_t ares_dns_rr_get_class(const ares_dns_rr_t *rr);
+    Proto("ares_dns_rr_get_class", c_int, [c_void_p], (1, 22, 0)),
+    # unsigned int ares_dns_rr_get_ttl(const ares_dns_rr_t *rr);
+    Proto("ares_dns_rr_get_ttl", c_uint, [c_void_p], (1, 22, 0)),
+    # const struct in_addr *ares_dns_rr_get_addr(const ares_dns_rr_t *dns_rr, key);
+    Proto("ares_dns_rr_get_addr", c_void_p, [c_void_p, c_int], (1, 22, 0)),
+    # const struct ares_in6_addr *ares_dns_rr_get_addr6(const ares_dns_rr_t *dns_rr, key);
+    Proto("ares_dns_rr_get_addr6", c_void_p, [c_void_p, c_int], (1, 22, 0)),
+    # const char *ares_dns_rr_get_str(const ares_dns_rr_t *dns_rr, ares_dns_rr_key_t key);
+    Proto("ares_dns_rr_get_str", c_char_p, [c_void_p, c_int], (1, 22, 0)),
+    # unsigned char ares_dns_rr_get_u8(const ares_dns_rr_t *dns_rr, ares_dns_rr_key_t key);
+    Proto("ares_dns_rr_get_u8", c_ubyte, [c_void_p, c_int], (1, 22, 0)),
+    # unsigned short ares_dns_rr_get_u16(const ares_dns_rr_t *dns_rr, key);
+    Proto("ares_dns_rr_get_u16", c_ushort, [c_void_p, c_int], (1, 22, 0)),
+    # unsigned int ares_dns_rr_get_u32(const ares_dns_rr_t *dns_rr, ares_dns_rr_key_t key);
+    Proto("ares_dns_rr_get_u32", c_uint, [c_void_p, c_int], (1, 22, 0)),
+    # const unsigned char *ares_dns_rr_get_bin(const ares_dns_rr_t *dns_rr, key,
+    #                                          size_t *len);
+    Proto("ares_dns_rr_get_bin", c_void_p, [c_void_p, c_int, POINTER(c_size_t)], (1, 22, 0)),
+    # size_t ares_dns_rr_get_abin_cnt(const ares_dns_rr_t *dns_rr, ares_dns_rr_key_t key);
+    Proto("ares_dns_rr_get_abin_cnt", c_size_t, [c_void_p, c_int], (1, 28, 0)),
+    # const unsigned char *ares_dns_rr_get_abin(const ares_dns_rr_t *dns_rr, key,
+    #                                           size_t idx, size_t *len);
+    Proto(
+        "ares_dns_rr_get_abin", c_void_p, [c_void_p, c_int, c_size_t, POINTER(c_size_t)], (1, 28, 0)
+    ),
+    # size_t ares_dns_rr_get_opt_cnt(const ares_dns_rr_t *dns_rr, ares_dns_rr_key_t key);
+    Proto("ares_dns_rr_get_opt_cnt", c_size_t, [c_void_p, c_int], (1, 22, 0)),
+    # unsigned short ares_dns_rr_get_opt(const ares_dns_rr_t *dns_rr, key, size_t idx,
+    #                                    const unsigned char **val, size_t *val_len);
+    Proto(
+        "ares_dns_rr_get_opt",
+        c_ushort,
+        [c_void_p, c_int, c_size_t, POINTER(c_void_p), POINTER(c_size_t)],
+        (1, 22, 0),
+    ),
+    # void ares_getaddrinfo(ares_channel_t *channel, const char *node, const char *service,
+    #     const struct ares_addrinfo_hints *hints, ares_addrinfo_callback callback,
+    #     void *arg);
+    Proto(
+        "ares_getaddrinfo",
+        None,
+        [channel_p, c_char_p, c_char_p, POINTER(ares_addrinfo_hints), ADDRINFO_CB, c_void_p],
+    ),
+    # void ares_freeaddrinfo(struct ares_addrinfo *ai);
+    Proto("ares_freeaddrinfo", None, [POINTER(ares_addrinfo)]),
+    # void ares_gethostbyaddr(ares_channel_t *channel, const void *addr, int addrlen,
+    #                         int family, ares_host_callback callback, void *arg);
+    Proto("ares_gethostbyaddr", None, [channel_p, c_char_p, c_int, c_int, HOST_CB, c_void_p]),
+    # void ares_getnameinfo(ares_channel_t *channel, const struct sockaddr *sa,
+    #     ares_socklen_t salen, int flags, ares_nameinfo_callback callback, void *arg);
+    Proto(
+        "ares_getnameinfo",
+        None,
+        [channel_p, c_void_p, ares_socklen_t, c_int, NAMEINFO_CB, c_void_p],
+    ),
+    # void ares_process_fd(ares_channel_t *channel, ares_socket_t read_fd,
+    #                      ares_socket_t write_fd);
+    Proto("ares_process_fd", None, [channel_p, ares_socket_t, ares_socket_t]),
+    # struct timeval *ares_timeout(const ares_channel_t *channel, struct timeval *maxtv,
+    #                              struct timeval *tv);
+    Proto("ares_timeout", c_void_p, [channel_p, POINTER(timeval), POINTER(timeval)]),
+)
+
+
+class MissingSymbols(ImportError):
+    """The loaded library lacks functions every supported c-ares release has."""
+
+
+class Functions:
+    """Attribute bag of bound functions; an optional one absent from the library is None."""
+
+    def __getattr__(self, name: str) -> Any:  # only reached for names never bound
+        raise AttributeError(f"{name} is not in the prototype table")
+
+
+def bind(dll: Any, table: Sequence[Proto] = PROTOTYPES) -> Functions:
+    """Apply ``table`` to ``dll``; raise one MissingSymbols naming every required gap."""
+    fns = Functions()
+    missing = []
+    for proto in table:
+        try:
+            fn = getattr(dll, proto.name)
+        except AttributeError:
+            if proto.since is None:
+                missing.append(proto.name)
+            setattr(fns, proto.name, None)
+            continue
+        fn.restype = proto.restype
+        fn.argtypes = list(proto.argtypes)
+        setattr(fns, proto.name, fn)
+    if missing:
+        raise MissingSymbols(
+            f"{getattr(dll, '_name', dll)} is not a usable libcares: it lacks "
+            + ", ".join(missing)
+        )
+    return fns
+
+
+# --------------------------------------------------------------------------------------
+# Loading
+
+
+def candidate_paths() -> Tuple[str, ...]:
+    """The library files this process would try, in order."""
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return (env,)
+    return tuple(os.path.join(PACKAGE_DIR, name) for name in LIBRARY_NAMES)
+
+
+def load_library(paths: Optional[Sequence[str]] = None) -> Tuple[Any, str]:
+    """Load the first loadable file of ``paths``; ImportError listing every attempt."""
+    if paths is None:
+        paths = candidate_paths()
+    errors = []
+    for path in paths:
+        try:
+            return ctypes.CDLL(path), path
+        except OSError as exc:
+            errors.append(f"  {path}: {exc}")
+    source = (
+        f"{ENV_VAR} is set" if os.environ.get(ENV_VAR) else f"the package directory ({PACKAGE_DIR})"
+    )
+    raise ImportError(
+        "ctypes_cares could not load libcares from "
+        + source
+        + ". Tried:\n"
+        + "\n".join(errors)
+        + f"\nSet {ENV_VAR}=/path/to/libcares.so (c-ares >= "
+        + ".".join(map(str, MIN_VERSION))
+        + ") to use another copy of the library."
+    )
+
+
+def parse_version(number: int) -> Tuple[int, int, int]:
+    return ((number >> 16) & 0xFF, (number >> 8) & 0xFF, number & 0xFF)
+
+
+class Capabilities(NamedTuple):
+    """What the loaded library can do, probed once at import."""
+
+    path: str
+    version: Tuple[int, int, int]
+    version_str: str
+    threadsafe: bool
+    event_thread: bool  # ARES_OPT_EVENT_THREAD (1.26) on a thread-safe build
+    dnsrec: bool  # ares_query_dnsrec / ares_search_dnsrec (1.28)
+    dns_record: bool  # ares_dns_record_* parsing/writing API (1.22)
+    txt_abin: bool  # TXT strings through ares_dns_rr_get_abin (1.28)
+    reinit: bool  # ares_reinit (1.22)
+    servers_csv: bool  # ares_get_servers_csv (1.24)
+    queue_wait_empty: bool  # ares_queue_wait_empty (1.27)
+    query_cache: bool  # query cache on by default (1.31)
+
+    def describe(self) -> str:
+        """A human-readable listing, one fact per line."""
+        lines = [f"library: {self.path}", f"c-ares version: {self.version_str}"]
+        for field in self._fields[3:]:
+            lines.append(f"{field}: {'yes' if getattr(self, field) else 'no'}")
+        return "\n".join(lines)
+
+
+def _probe(dll: Any, fns: Functions, path: str) -> Capabilities:
+    number = c_int(0)
+    version_str = fns.ares_version(ctypes.byref(number)).decode("ascii", "replace")
+    version = parse_version(number.value)
+    if version < MIN_VERSION:
+        raise ImportError(
+            f"{path} is c-ares {version_str}; ctypes_cares needs c-ares >= "
+            + ".".join(map(str, MIN_VERSION))
+            + f". Point {ENV_VAR} at a newer libcares."
+        )
+    threadsafe = bool(fns.ares_threadsafety and fns.ares_threadsafety())
+    return Capabilities(
+        path=path,
+        version=version,
+        version_str=version_str,
+        threadsafe=threadsafe,
+        event_thread=threadsafe and version >= (1, 26, 0),
+        dnsrec=fns.ares_query_dnsrec is not None and fns.ares_search_dnsrec is not None,
+        dns_record=fns.ares_dns_write is not None,
+        txt_abin=fns.ares_dns_rr_get_abin is not None,
+        reinit=fns.ares_reinit is not None,
+        servers_csv=fns.ares_get_servers_csv is not None,
+        queue_wait_empty=fns.ares_queue_wait_empty is not None,
+        query_cache=version >= (1, 31, 0),
+    )
+
+
+def _load() -> Tuple[Any, Functions, Capabilities]:
+    dll, path = load_library()
+    fns = bind(dll)
+    caps = _probe(dll, fns, path)
+    if fns.ares_library_init(ARES_LIB_INIT_ALL) != 0:
+        raise ImportError(f"ares_library_init failed for {path}")
+    return dll, fns, caps
+
+
+dll, lib, caps = _load()

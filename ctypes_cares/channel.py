@@ -1,0 +1,1091 @@
+"""The Channel: the pycares-compatible resolver object on top of one ``ares_channel_t``.
+
+This is the only module that reasons about C memory lifetimes and callback routing.
+
+How a request travels:
+
+* the method validates its arguments in Python, takes a request id, records
+  ``_handle_to_channel[id] = channel`` and ``channel._pending[id] = callback`` (both
+  BEFORE the submit: c-ares may call back inside the submit call), and makes one
+  ctypes call with the id as ``void *arg``;
+* c-ares calls one of the module-level thunks below (created once, never freed); the
+  thunk pops the id from ``_handle_to_channel`` (so a request completes exactly once),
+  copies what it needs out of C memory, and hands the result to the channel, which runs
+  the user's callback and then drops the pending entry.
+
+The C side only ever holds integers.  What must outlive the Python object (the C
+pointer, the sock_state_cb target) lives in a small ``_Core`` that the destroyer thread
+takes over when the channel is closed or collected.
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import itertools
+import math
+import queue
+import socket
+import sys
+import threading
+import time
+import weakref
+from ctypes import POINTER, addressof, byref, c_char_p, cast, string_at
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+
+from . import _lib
+from ._lib import caps, lib
+from ._dnsrec import decode_dns_record
+from .errno import (
+    ARES_EBADNAME,
+    ARES_EBADRESP,
+    ARES_ENOMEM,
+    ARES_ENOTIMP,
+    ARES_ESERVICE,
+    ARES_SUCCESS,
+    strerror,
+)
+from .records import (
+    AddrInfoCname,
+    AddrInfoNode,
+    AddrInfoResult,
+    BadResponse,
+    HostResult,
+    NameInfoResult,
+    parse_dns_response,
+)
+from .utils import ascii_bytes, maybe_str, parse_name
+
+__all__ = ["AresError", "Channel"]
+
+Callback = Callable[[Any, Optional[int]], Any]
+
+QUERY_TYPES = (1, 28, 255, 257, 5, 65, 15, 35, 2, 12, 6, 33, 52, 16, 256)
+QUERY_CLASSES = (1, 3, 4, 254, 255)
+_ARES_FLAG_NORECURSE = 8
+_DESTROYED = "Channel is destroyed, no new queries allowed"
+
+
+class AresError(Exception):
+    """A c-ares failure: ``AresError(status, message)`` (construction: one message)."""
+
+
+def _raise_status(status: int) -> None:
+    raise AresError(status, strerror(status))
+
+
+# --------------------------------------------------------------------------------------
+# Request bookkeeping shared by all channels.
+
+#: request id -> owning Channel, one entry per submitted, not yet completed request.  It
+#: keeps a channel with requests in flight alive (pycares exposes the same name).
+_handle_to_channel: Dict[int, "Channel"] = {}
+_next_request_id = itertools.count(1).__next__
+
+#: Set by the atexit hook: from then on the thunks return at once.
+_finalizing = False
+
+
+class _Unraisable:
+    """The argument sys.unraisablehook expects."""
+
+    def __init__(self, exc: BaseException, message: str, obj: Any) -> None:
+        self.exc_type = type(exc)
+        self.exc_value = exc
+        self.exc_traceback = exc.__traceback__
+        self.err_msg = message
+        self.object = obj
+
+
+def _report(exc: BaseException, what: str, obj: Any) -> None:
+    """Report an exception that must not cross into C, the way Python reports __del__'s."""
+    try:
+        sys.unraisablehook(_Unraisable(exc, f"Exception ignored in {what}", obj))
+    except BaseException:  # pragma: no cover - a broken hook must not break c-ares
+        pass
+
+
+# --------------------------------------------------------------------------------------
+# Thunks: one per C callback type, created once at import.  They run on c-ares's event
+# thread, in a thread calling process_fd, or synchronously inside a submit call.
+
+
+def _finish(request_id: int, result: Any, status: int) -> None:
+    channel = _handle_to_channel.pop(request_id, None)
+    if channel is not None:
+        channel._deliver(request_id, result, status)
+
+
+def _on_dnsrec(arg: int, status: int, timeouts: int, record: Optional[int]) -> None:
+    if _finalizing or arg not in _handle_to_channel:
+        return
+    try:
+        result = None
+        if status == ARES_SUCCESS:
+            result, status = decode_dns_record(record)
+        _finish(arg, result, status)
+    except BaseException as exc:
+        _report(exc, "a DNS query completion", None)
+
+
+def _on_query(arg: int, status: int, timeouts: int, abuf: Any, alen: int) -> None:
+    if _finalizing or arg not in _handle_to_channel:
+        return
+    try:
+        result = None
+        if status == ARES_SUCCESS:
+            if abuf and alen > 0:
+                try:
+                    result = parse_dns_response(string_at(abuf, alen))
+                except BadResponse:
+                    status = ARES_EBADRESP
+            else:
+                status = ARES_EBADRESP
+        if status != ARES_SUCCESS and getattr(_sync, "request_id", 0) == arg:
+            _sync.status = status
+        _finish(arg, result, status)
+    except BaseException as exc:
+        _report(exc, "a DNS query completion", None)
+
+
+def _on_host(arg: int, status: int, timeouts: int, host: Any) -> None:
+    if _finalizing or arg not in _handle_to_channel:
+        return
+    try:
+        result = _host_result(host.contents) if status == ARES_SUCCESS and host else None
+        _finish(arg, result, status)
+    except BaseException as exc:
+        _report(exc, "a gethostbyaddr completion", None)
+
+
+def _on_nameinfo(
+    arg: int, status: int, timeouts: int, node: Optional[bytes], service: Optional[bytes]
+) -> None:
+    if _finalizing or arg not in _handle_to_channel:
+        return
+    try:
+        result = None
+        if status == ARES_SUCCESS:
+            # node is NULL when only ARES_NI_LOOKUPSERVICE was asked for: report None
+            # (pycares drops that callback altogether).
+            result = NameInfoResult(
+                node.decode("utf-8", "replace") if node is not None else None,  # type: ignore[arg-type]
+                service.decode("utf-8", "replace") if service is not None else None,
+            )
+        _finish(arg, result, status)
+    except BaseException as exc:
+        _report(exc, "a getnameinfo completion", None)
+
+
+def _on_addrinfo(arg: int, status: int, timeouts: int, res: Any) -> None:
+    if _finalizing:
+        return
+    try:
+        try:
+            result = None
+            if arg in _handle_to_channel and status == ARES_SUCCESS and res:
+                result = _addrinfo_result(res.contents)
+        finally:
+            if res:
+                lib.ares_freeaddrinfo(res)
+        _finish(arg, result, status)
+    except BaseException as exc:
+        _report(exc, "a getaddrinfo completion", None)
+
+
+def _on_sock_state(data: Optional[int], fd: int, readable: int, writable: int) -> None:
+    if _finalizing:
+        return
+    core = _sock_state_targets.get(data or 0)
+    if core is None:
+        return
+    callback = core.sock_state_cb
+    if callback is None:
+        return
+    try:
+        callback(fd, readable, writable)
+    except BaseException as exc:
+        _report(exc, f"sock_state_cb {callback!r}", callback)
+
+
+def _make_thunks() -> Tuple[Any, ...]:
+    try:
+        return (
+            _lib.DNSREC_CB(_on_dnsrec),
+            _lib.QUERY_CB(_on_query),
+            _lib.HOST_CB(_on_host),
+            _lib.NAMEINFO_CB(_on_nameinfo),
+            _lib.ADDRINFO_CB(_on_addrinfo),
+            _lib.SOCK_STATE_CB(_on_sock_state),
+        )
+    except MemoryError as exc:
+        raise ImportError(
+            "ctypes_cares cannot create C callbacks in this process: libffi could not "
+            "allocate executable closure memory (is writable+executable memory denied, "
+            f"e.g. by MemoryDenyWriteExecute?): {exc}"
+        ) from exc
+
+
+(
+    _DNSREC_THUNK,
+    _QUERY_THUNK,
+    _HOST_THUNK,
+    _NAMEINFO_THUNK,
+    _ADDRINFO_THUNK,
+    _SOCK_STATE_THUNK,
+) = _make_thunks()
+
+
+# --------------------------------------------------------------------------------------
+# C structures -> result objects (copied while the C memory is still valid).
+
+
+def _host_result(host: Any) -> HostResult:
+    aliases: List[str] = []
+    if host.h_aliases:
+        i = 0
+        while host.h_aliases[i] is not None:
+            aliases.append(host.h_aliases[i].decode("utf-8", "replace"))
+            i += 1
+    addresses: List[str] = []
+    family, length = host.h_addrtype, host.h_length
+    if host.h_addr_list and length in (4, 16):
+        i = 0
+        while host.h_addr_list[i]:
+            addresses.append(socket.inet_ntop(family, string_at(host.h_addr_list[i], length)))
+            i += 1
+    name = host.h_name.decode("utf-8", "replace") if host.h_name is not None else ""
+    return HostResult(name, aliases, addresses)
+
+
+def _sockaddr_tuple(family: int, sa: Any) -> Tuple[Any, ...]:
+    if family == socket.AF_INET:
+        sin = cast(sa, POINTER(_lib.sockaddr_in)).contents
+        ip = socket.inet_ntop(family, bytes(sin.sin_addr)).encode("ascii")
+        return (ip, socket.ntohs(sin.sin_port))
+    sin6 = cast(sa, POINTER(_lib.sockaddr_in6)).contents
+    ip = socket.inet_ntop(family, bytes(sin6.sin6_addr)).encode("ascii")
+    return (ip, socket.ntohs(sin6.sin6_port), sin6.sin6_flowinfo, sin6.sin6_scope_id)
+
+
+def _addrinfo_result(info: Any) -> AddrInfoResult:
+    cnames: List[AddrInfoCname] = []
+    cname = info.cnames
+    while cname:
+        c = cname.contents
+        cnames.append(
+            AddrInfoCname(
+                c.ttl,
+                c.alias.decode("utf-8", "replace") if c.alias is not None else "",
+                c.name.decode("utf-8", "replace") if c.name is not None else "",
+            )
+        )
+        cname = c.next
+    nodes: List[AddrInfoNode] = []
+    node = info.nodes
+    while node:
+        n = node.contents
+        family = n.ai_family
+        if n.ai_addr and family in (socket.AF_INET, socket.AF_INET6):
+            nodes.append(
+                AddrInfoNode(
+                    n.ai_ttl,
+                    n.ai_flags,
+                    socket.AddressFamily(family),
+                    n.ai_socktype,
+                    n.ai_protocol,
+                    _sockaddr_tuple(family, n.ai_addr),
+                )
+            )
+        node = n.ai_next
+    return AddrInfoResult(cnames, nodes)
+
+
+# --------------------------------------------------------------------------------------
+# The part of a channel that outlives the Python object.
+
+
+class _Core:
+    """The C channel pointer and what must stay alive until ``ares_destroy`` returns.
+
+    ``users`` counts threads currently inside a c-ares call on this channel.  The lock
+    guards ``users``/``closed`` only and is never held across a c-ares call: c-ares holds
+    its own channel lock while it runs callbacks, and a callback may call back into us.
+    """
+
+    __slots__ = (
+        "ptr",
+        "lock",
+        "idle",
+        "users",
+        "closed",
+        "destroyed",
+        "token",
+        "sock_state_cb",
+        "__weakref__",
+    )
+
+    def __init__(self, ptr: Any, sock_state_cb: Optional[Callable[..., Any]], token: int) -> None:
+        self.ptr = ptr
+        self.lock = threading.Lock()
+        self.idle = threading.Condition(self.lock)
+        self.users = 0
+        self.closed = False
+        self.destroyed = False
+        self.token = token
+        self.sock_state_cb = sock_state_cb
+
+    def enter(self) -> Any:
+        with self.lock:
+            if self.closed:
+                raise RuntimeError(_DESTROYED)
+            self.users += 1
+        return self.ptr
+
+    def leave(self) -> None:
+        with self.lock:
+            self.users -= 1
+            if self.closed and self.users == 0:
+                self.idle.notify_all()
+
+    def close(self) -> None:
+        """Mark closed and hand the C channel to the destroyer thread (idempotent)."""
+        with self.lock:
+            if self.closed:
+                return
+            self.closed = True
+        _destroyer.submit(self)
+
+    def destroy(self, cancel: bool = True) -> None:
+        """Cancel what is pending and free the C channel; runs off any callback stack."""
+        with self.lock:
+            if self.destroyed:
+                return
+            self.closed = True
+            # Threads already inside a c-ares call on this channel finish first.
+            while self.users:
+                self.idle.wait()
+            self.destroyed = True
+        if cancel:
+            lib.ares_cancel(self.ptr)
+        lib.ares_destroy(self.ptr)
+        _sock_state_targets.pop(self.token, None)
+        _live_cores.discard(self)
+        self.sock_state_cb = None
+
+
+#: sock_state_cb routing: token (the C callback's data pointer) -> core.  Weak, so a
+#: sock_state_cb that refers back to its channel does not make the channel immortal.
+_sock_state_targets: "weakref.WeakValueDictionary[int, _Core]" = weakref.WeakValueDictionary()
+_live_cores: "weakref.WeakSet[_Core]" = weakref.WeakSet()
+_next_token = itertools.count(1).__next__
+
+
+class _Destroyer:
+    """One process-wide daemon thread that destroys closed channels in order.
+
+    Destruction must never run inside a c-ares callback of the same channel (close() may
+    be called from one), so close() only queues the core here.  The thread is started
+    by the first successful Channel construction, never during interpreter shutdown.
+    """
+
+    def __init__(self) -> None:
+        self.queue: "queue.SimpleQueue[Optional[_Core]]" = queue.SimpleQueue()
+        self.thread: Optional[threading.Thread] = None
+        self.start_lock = threading.Lock()
+
+    def start(self) -> None:
+        with self.start_lock:
+            if self.thread is None:
+                self.thread = threading.Thread(
+                    target=self._run, name="ctypes_cares-destroyer", daemon=True
+                )
+                self.thread.start()
+
+    def submit(self, core: _Core) -> None:
+        self.queue.put(core)
+
+    def _run(self) -> None:
+        while True:
+            core = self.queue.get()
+            if core is None:
+                return
+            try:
+                core.destroy()
+            except BaseException as exc:  # pragma: no cover - keep the thread alive
+                _report(exc, "channel destruction", None)
+            del core
+
+    def stop(self, timeout: float) -> None:
+        thread = self.thread
+        if thread is not None and thread.is_alive():
+            self.queue.put(None)
+            thread.join(timeout)
+
+
+_destroyer = _Destroyer()
+
+
+@atexit.register
+def _shutdown() -> None:
+    """Destroy every live channel before the interpreter tears down.
+
+    c-ares's event threads would otherwise call into Python after finalisation began.
+    Callbacks are not run any more from here on: user code may already be unusable.
+    """
+    global _finalizing
+    _finalizing = True
+    _destroyer.stop(timeout=5.0)
+    for core in list(_live_cores):
+        try:
+            core.destroy(cancel=False)
+        except BaseException:  # pragma: no cover
+            pass
+
+
+# --------------------------------------------------------------------------------------
+
+
+def _check_callable(callback: Any) -> None:
+    if not callable(callback):
+        raise TypeError("a callable is required")
+
+
+def _check_int(value: Any, what: str) -> int:
+    if not isinstance(value, int):
+        raise TypeError(f"{what} must be an int, not {type(value).__name__}")
+    return int(value)
+
+
+def _c_name(name: bytes) -> bytes:
+    """A name for c-ares: it reads a C string, so an embedded NUL would silently cut it."""
+    if b"\x00" in name:
+        raise _Rejected(ARES_EBADNAME)
+    return name
+
+
+class _Rejected(Exception):
+    """A submission refused before reaching c-ares, reported the way c-ares reports one."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+def _parse_ip(address: Any) -> Tuple[int, bytes]:
+    text = maybe_str(address)
+    if isinstance(text, str):
+        for family in (socket.AF_INET, socket.AF_INET6):
+            try:
+                return family, socket.inet_pton(family, text)
+            except (OSError, ValueError):
+                pass
+    raise ValueError("invalid IP address")
+
+
+class Channel:
+    """A c-ares resolver channel with the pycares 5.2.1 interface.
+
+    All arguments are keyword-only.  Without ``sock_state_cb`` the channel resolves on
+    its own (c-ares's event thread, or a Python thread on libraries without one) and
+    callbacks run on that thread.  With ``sock_state_cb(fd, readable, writable)`` the
+    caller watches the sockets and calls :meth:`process_fd`; callbacks then run inside
+    ``process_fd``.  Completions that c-ares can answer at once (cache hits, hosts file,
+    rejected submissions, :meth:`cancel`) run in the calling thread before the method
+    returns.  Every request callback is called exactly once as ``callback(result, None)``
+    or ``callback(None, status)``.
+    """
+
+    __qtypes__ = QUERY_TYPES
+    __qclasses__ = QUERY_CLASSES
+
+    def __init__(
+        self,
+        *,
+        flags: Optional[int] = None,
+        timeout: Optional[float] = None,
+        tries: Optional[int] = None,
+        ndots: Optional[int] = None,
+        tcp_port: Optional[int] = None,
+        udp_port: Optional[int] = None,
+        servers: Optional[Iterable[Any]] = None,
+        domains: Optional[Iterable[Any]] = None,
+        lookups: Any = None,
+        sock_state_cb: Optional[Callable[[int, int, int], Any]] = None,
+        socket_send_buffer_size: Optional[int] = None,
+        socket_receive_buffer_size: Optional[int] = None,
+        rotate: bool = False,
+        local_ip: Any = None,
+        local_dev: Any = None,
+        resolvconf_path: Any = None,
+    ) -> None:
+        self._core: Optional[_Core] = None
+        self._pending: Dict[int, Callback] = {}
+        self._waiting = 0
+        self._wait_cv = threading.Condition(threading.Lock())
+        self._flags = 0 if flags is None else flags
+
+        options = _lib.ares_options()
+        optmask = 0
+        keep: List[Any] = []  # buffers that must outlive ares_init_options
+        if flags is not None:
+            options.flags = flags
+            optmask |= _lib.ARES_OPT_FLAGS
+        if timeout is not None:
+            options.timeout = int(timeout * 1000)
+            optmask |= _lib.ARES_OPT_TIMEOUTMS
+        if tries is not None:
+            options.tries = tries
+            optmask |= _lib.ARES_OPT_TRIES
+        if ndots is not None:
+            options.ndots = ndots
+            optmask |= _lib.ARES_OPT_NDOTS
+        if tcp_port is not None:
+            options.tcp_port = _port(tcp_port)
+            optmask |= _lib.ARES_OPT_TCP_PORT
+        if udp_port is not None:
+            options.udp_port = _port(udp_port)
+            optmask |= _lib.ARES_OPT_UDP_PORT
+        if socket_send_buffer_size is not None:
+            options.socket_send_buffer_size = socket_send_buffer_size
+            optmask |= _lib.ARES_OPT_SOCK_SNDBUF
+        if socket_receive_buffer_size is not None:
+            options.socket_receive_buffer_size = socket_receive_buffer_size
+            optmask |= _lib.ARES_OPT_SOCK_RCVBUF
+        token = _next_token()
+        if sock_state_cb:
+            if not callable(sock_state_cb):
+                raise TypeError("sock_state_cb is not callable")
+            options.sock_state_cb = _SOCK_STATE_THUNK
+            options.sock_state_cb_data = token
+            optmask |= _lib.ARES_OPT_SOCK_STATE_CB
+        elif caps.event_thread:
+            options.evsys = _lib.ARES_EVSYS_DEFAULT
+            optmask |= _lib.ARES_OPT_EVENT_THREAD
+        else:
+            raise AresError(
+                ARES_ENOTIMP,
+                f"c-ares {caps.version_str} has no event thread (needs c-ares >= 1.26 "
+                "built with threads); pass sock_state_cb and drive the channel yourself",
+            )
+        if lookups:
+            lookups_buf = c_char_p(_c_string(ascii_bytes(lookups)))
+            keep.append(lookups_buf)
+            options.lookups = lookups_buf.value
+            optmask |= _lib.ARES_OPT_LOOKUPS
+        if domains:
+            items = [_c_string(ascii_bytes(d)) for d in domains]
+            array = (c_char_p * max(len(domains), 1))(*items)  # type: ignore[arg-type]
+            keep.append(array)
+            options.domains = array
+            options.ndomains = len(items)
+            optmask |= _lib.ARES_OPT_DOMAINS
+        if rotate:
+            optmask |= _lib.ARES_OPT_ROTATE
+        if resolvconf_path is not None:
+            path_buf = c_char_p(_c_string(ascii_bytes(resolvconf_path)))
+            keep.append(path_buf)
+            options.resolvconf_path = path_buf.value
+            optmask |= _lib.ARES_OPT_RESOLVCONF
+
+        ptr = _lib.channel_p()
+        status = lib.ares_init_options(byref(ptr), byref(options), optmask)
+        del keep
+        if status != ARES_SUCCESS or not ptr:
+            raise AresError("Failed to initialize c-ares channel")
+        core = _Core(ptr, sock_state_cb if sock_state_cb else None, token)
+        if sock_state_cb:
+            _sock_state_targets[token] = core
+        _live_cores.add(core)
+        self._core = core
+        _destroyer.start()
+
+        if servers:
+            self.servers = servers  # type: ignore[assignment]
+        if local_ip:
+            self.set_local_ip(local_ip)
+        if local_dev:
+            self.set_local_dev(local_dev)
+
+    # -- lifetime ------------------------------------------------------------------
+
+    @property
+    def _channel(self) -> Any:
+        """The C channel pointer while open, None once closed (pycares compatibility)."""
+        core = self._core
+        return core.ptr if core is not None and not core.closed else None
+
+    def close(self) -> None:
+        """Stop the channel: no new requests; pending ones are told ARES_ECANCELLED.
+
+        Idempotent, callable from any thread and from inside a callback; returns at once.
+        The C channel is cancelled and destroyed on a background thread.
+        """
+        core = self._core
+        if core is not None:
+            core.close()
+
+    def __del__(self) -> None:
+        core = self.__dict__.get("_core")
+        if core is not None and not _finalizing:
+            core.close()
+
+    def _enter(self) -> Any:
+        core = self._core
+        if core is None:
+            raise RuntimeError(_DESTROYED)
+        return core.enter()
+
+    def _leave(self) -> None:
+        self._core.leave()  # type: ignore[union-attr]
+
+    # -- request plumbing ----------------------------------------------------------
+
+    def _register(self, callback: Callback) -> int:
+        request_id = _next_request_id()
+        self._pending[request_id] = callback
+        _handle_to_channel[request_id] = self
+        return request_id
+
+    def _unregister(self, request_id: int) -> bool:
+        """Forget a request that will never be called back; False if it already was."""
+        if _handle_to_channel.pop(request_id, None) is None:
+            return False
+        self._pending.pop(request_id, None)
+        return True
+
+    def _deliver(self, request_id: int, result: Any, status: int) -> None:
+        callback = self._pending.get(request_id)
+        try:
+            if callback is not None:
+                if status == ARES_SUCCESS:
+                    callback(result, None)
+                else:
+                    callback(None, status)
+        except BaseException as exc:
+            _report(exc, f"DNS callback {callback!r}", callback)
+        finally:
+            self._pending.pop(request_id, None)
+            if self._waiting:
+                with self._wait_cv:
+                    self._wait_cv.notify_all()
+
+    def _reject(self, request_id: int, status: int) -> None:
+        """Report a refused submission: callback first, then AresError (like c-ares)."""
+        _finish(request_id, None, status)
+        _raise_status(status)
+
+    # -- queries -------------------------------------------------------------------
+
+    def _check_query_args(self, query_type: Any, query_class: Any) -> None:
+        if query_type not in QUERY_TYPES:
+            raise ValueError("invalid query type specified")
+        if query_class not in QUERY_CLASSES:
+            raise ValueError("invalid query class specified")
+        if not isinstance(query_type, int) or not isinstance(query_class, int):
+            raise TypeError("query type and class must be integers")
+
+    def query(
+        self,
+        name: Any,
+        query_type: int,
+        *,
+        query_class: int = 1,
+        callback: Callback,
+    ) -> None:
+        """Send one DNS question (no search domains); callback gets a DNSResult."""
+        _check_callable(callback)
+        self._check_query_args(query_type, query_class)
+        ptr = self._enter()
+        try:
+            request_id = self._register(callback)
+            try:
+                cname = _c_name(parse_name(name))
+            except _Rejected as exc:
+                self._reject(request_id, exc.status)
+            except BaseException:
+                self._unregister(request_id)
+                raise
+            if caps.dnsrec:
+                status = lib.ares_query_dnsrec(
+                    ptr, cname, query_class, query_type, _DNSREC_THUNK, request_id, None
+                )
+            else:
+                status = _legacy_submit(lib.ares_query, ptr, cname, query_class, query_type, request_id)
+        finally:
+            self._leave()
+        if status != ARES_SUCCESS:
+            self._unregister(request_id)
+            _raise_status(status)
+
+    def search(
+        self,
+        name: Any,
+        query_type: int,
+        *,
+        query_class: int = 1,
+        callback: Callback,
+    ) -> None:
+        """Like :meth:`query`, but applies the search domains and ``ndots``."""
+        _check_callable(callback)
+        self._check_query_args(query_type, query_class)
+        encoded = parse_name(name)
+        ptr = self._enter()
+        try:
+            request_id = self._register(callback)
+            try:
+                cname = _c_name(encoded)
+            except _Rejected as exc:
+                self._reject(request_id, exc.status)
+            if caps.dnsrec:
+                status = self._search_dnsrec(ptr, cname, query_type, query_class, request_id)
+            else:
+                status = _legacy_submit(lib.ares_search, ptr, cname, query_class, query_type, request_id)
+        finally:
+            self._leave()
+        if status != ARES_SUCCESS:
+            self._unregister(request_id)
+            _raise_status(status)
+
+    def _search_dnsrec(
+        self, ptr: Any, name: bytes, query_type: int, query_class: int, request_id: int
+    ) -> int:
+        flags = 0 if self._flags & _ARES_FLAG_NORECURSE else _lib.ARES_DNS_FLAG_RD
+        record = _lib.dns_record_p()
+        status = lib.ares_dns_record_create(
+            byref(record), 0, flags, _lib.ARES_OPCODE_QUERY, _lib.ARES_RCODE_NOERROR
+        )
+        if status != ARES_SUCCESS:
+            _finish(request_id, None, status)
+            return int(status)
+        try:
+            status = lib.ares_dns_record_query_add(record, name, query_type, query_class)
+            if status != ARES_SUCCESS:
+                _finish(request_id, None, status)
+                return int(status)
+            return int(lib.ares_search_dnsrec(ptr, record, _DNSREC_THUNK, request_id))
+        finally:
+            lib.ares_dns_record_destroy(record)
+
+    def getaddrinfo(
+        self,
+        host: Any,
+        port: Any,
+        *,
+        family: int = 0,
+        type: int = 0,
+        proto: int = 0,
+        flags: int = 0,
+        callback: Callback,
+    ) -> None:
+        """Resolve ``host`` (and the service ``port``) like getaddrinfo(3).
+
+        ``flags`` are c-ares ``ARES_AI_*`` values.  The callback gets an AddrInfoResult;
+        ``AddrInfoNode.addr[0]`` is the address as bytes (pycares compatibility).
+        """
+        _check_callable(callback)
+        if port is None:
+            service = None
+        elif isinstance(port, int):
+            service = str(port).encode("ascii")
+        else:
+            service = ascii_bytes(port)
+        hints = _lib.ares_addrinfo_hints(
+            _check_int(flags, "flags"),
+            _check_int(family, "family"),
+            _check_int(type, "type"),
+            _check_int(proto, "proto"),
+        )
+        ptr = self._enter()
+        try:
+            request_id = self._register(callback)
+            try:
+                node = _c_name(parse_name(host))
+                if service is not None and b"\x00" in service:
+                    raise _Rejected(ARES_ESERVICE)
+            except _Rejected as exc:
+                _finish(request_id, None, exc.status)
+                return
+            except BaseException:
+                self._unregister(request_id)
+                raise
+            lib.ares_getaddrinfo(ptr, node, service, byref(hints), _ADDRINFO_THUNK, request_id)
+        finally:
+            self._leave()
+
+    def gethostbyaddr(self, addr: Any, *, callback: Callback) -> None:
+        """Reverse-resolve an IPv4/IPv6 address; the callback gets a HostResult."""
+        _check_callable(callback)
+        family, packed = _parse_ip(addr)
+        ptr = self._enter()
+        try:
+            request_id = self._register(callback)
+            lib.ares_gethostbyaddr(ptr, packed, len(packed), family, _HOST_THUNK, request_id)
+        finally:
+            self._leave()
+
+    def getnameinfo(self, address: Any, flags: int, *, callback: Callback) -> None:
+        """getnameinfo(3): ``address`` is ``(ip, port)`` or ``(ip, port, flowinfo, scope_id)``."""
+        _check_callable(callback)
+        flags = _check_int(flags, "flags")
+        sa = _sockaddr_for(address)
+        ptr = self._enter()
+        try:
+            request_id = self._register(callback)
+            lib.ares_getnameinfo(
+                ptr, addressof(sa), ctypes.sizeof(sa), flags, _NAMEINFO_THUNK, request_id
+            )
+        finally:
+            self._leave()
+
+    # -- control -------------------------------------------------------------------
+
+    def cancel(self) -> None:
+        """Cancel every pending request: callbacks get ARES_ECANCELLED before this returns."""
+        ptr = self._enter()
+        try:
+            lib.ares_cancel(ptr)
+        finally:
+            self._leave()
+
+    def reinit(self) -> None:
+        """Re-read the system configuration (c-ares >= 1.22); AresError on failure."""
+        if not caps.reinit:
+            _not_available("reinit()", "1.22.0")
+        ptr = self._enter()
+        try:
+            status = lib.ares_reinit(ptr)
+        finally:
+            self._leave()
+        if status != ARES_SUCCESS:
+            _raise_status(status)
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        """Block until no request of this channel is pending; False if ``timeout`` ran out.
+
+        Waits on the channel's own table of pending requests and holds no lock that a
+        callback could need, so callbacks may submit new requests meanwhile.  A
+        ``timeout`` of None (or a negative one) waits without limit.
+        """
+        core = self._core
+        if core is None or core.closed:
+            raise RuntimeError(_DESTROYED)
+        deadline = None
+        if timeout is not None and timeout >= 0:
+            deadline = _monotonic() + timeout
+        with self._wait_cv:
+            self._waiting += 1
+            try:
+                while self._pending:
+                    if deadline is None:
+                        self._wait_cv.wait()
+                    else:
+                        remaining = deadline - _monotonic()
+                        if remaining <= 0:
+                            return False
+                        self._wait_cv.wait(remaining)
+            finally:
+                self._waiting -= 1
+        return True
+
+    @property
+    def servers(self) -> List[str]:
+        """The servers as ``'ip:port'`` / ``'[ipv6]:port'`` strings (``['']`` when none)."""
+        ptr = self._enter()
+        try:
+            if caps.servers_csv:
+                raw = lib.ares_get_servers_csv(ptr)
+                if not raw:
+                    _raise_status(ARES_ENOMEM)
+                try:
+                    text = string_at(raw).decode("ascii", "replace")
+                finally:
+                    lib.ares_free_string(raw)
+                return [s.strip() for s in text.split(",")]
+            return _servers_from_nodes(ptr)
+        finally:
+            self._leave()
+
+    @servers.setter
+    def servers(self, servers: Iterable[Any]) -> None:
+        csv = ",".join(s.decode("ascii") if isinstance(s, bytes) else s for s in servers)
+        data = _c_string(csv.encode("ascii"))
+        ptr = self._enter()
+        try:
+            status = lib.ares_set_servers_ports_csv(ptr, data)
+        finally:
+            self._leave()
+        if status != ARES_SUCCESS:
+            _raise_status(status)
+
+    def set_local_ip(self, ip: Any) -> None:
+        """Bind outgoing queries to a local IPv4 or IPv6 address."""
+        ptr = self._enter()
+        try:
+            family, packed = _parse_ip(ip)
+            if family == socket.AF_INET:
+                lib.ares_set_local_ip4(ptr, int.from_bytes(packed, "big"))
+            else:
+                lib.ares_set_local_ip6(ptr, packed)
+        finally:
+            self._leave()
+
+    def set_local_dev(self, dev: Any) -> None:
+        """Bind outgoing queries to a network device (not validated)."""
+        name = _c_string(ascii_bytes(dev))
+        ptr = self._enter()
+        try:
+            lib.ares_set_local_dev(ptr, name)
+        finally:
+            self._leave()
+
+    # -- sock_state_cb mode ------------------------------------------------------------
+
+    def process_fd(self, read_fd: int, write_fd: int) -> None:
+        """Process readiness of c-ares sockets (ARES_SOCKET_BAD for "none")."""
+        read_fd = _check_int(read_fd, "read_fd")
+        write_fd = _check_int(write_fd, "write_fd")
+        ptr = self._enter()
+        try:
+            lib.ares_process_fd(ptr, read_fd, write_fd)
+        finally:
+            self._leave()
+
+    def process_read_fd(self, read_fd: int) -> None:
+        self.process_fd(read_fd, _lib.ARES_SOCKET_BAD)
+
+    def process_write_fd(self, write_fd: int) -> None:
+        self.process_fd(_lib.ARES_SOCKET_BAD, write_fd)
+
+    def timeout(self, t: Optional[float] = None) -> float:
+        """Seconds until c-ares next needs ``process_fd`` for timeouts, capped at ``t``.
+
+        0.0 when nothing is pending and no ``t`` was given.
+        """
+        maxtv = None
+        if t is not None:
+            if not isinstance(t, (int, float)) or isinstance(t, bool):
+                raise TypeError("timeout must be a number or None")
+            if t < 0:
+                raise ValueError("timeout needs to be a positive number or None")
+            if math.isinf(t) or math.isnan(t):
+                raise ValueError("timeout must be finite")
+            maxtv = _lib.timeval(int(math.floor(t)), int(math.fmod(t, 1) * 1_000_000))
+        tv = _lib.timeval()
+        ptr = self._enter()
+        try:
+            ret = lib.ares_timeout(ptr, byref(maxtv) if maxtv is not None else None, byref(tv))
+        finally:
+            self._leave()
+        if not ret:
+            return 0.0
+        chosen = maxtv if maxtv is not None and ret == addressof(maxtv) else tv
+        return chosen.tv_sec + chosen.tv_usec / 1_000_000
+
+
+# --------------------------------------------------------------------------------------
+# Helpers for the methods above.
+
+_monotonic = time.monotonic
+
+
+def _not_available(what: str, version: str) -> None:
+    raise AresError(
+        ARES_ENOTIMP, f"{what} needs c-ares >= {version}; the loaded library is {caps.version_str}"
+    )
+
+
+def _c_string(data: bytes) -> bytes:
+    if b"\x00" in data:
+        raise ValueError("embedded null byte")
+    return data
+
+
+def _port(value: Any) -> int:
+    value = _check_int(value, "port")
+    if not 0 <= value <= 0xFFFF:
+        raise OverflowError(f"port {value} does not fit in an unsigned short")
+    return value
+
+
+def _legacy_submit(
+    submit: Any, ptr: Any, name: bytes, query_class: int, query_type: int, request_id: int
+) -> int:
+    """Submit through ares_query/ares_search (c-ares < 1.28), which return nothing.
+
+    A refusal then shows only as a failure delivered during the call; report it as a
+    status the way ares_query_dnsrec would, so callers see the same behaviour.
+    """
+    _sync.request_id = request_id
+    _sync.status = ARES_SUCCESS
+    try:
+        submit(ptr, name, query_class, query_type, _QUERY_THUNK, request_id)
+        return int(_sync.status)
+    finally:
+        _sync.request_id = 0
+
+
+#: The request a thread is submitting through the legacy API, and any failure c-ares
+#: delivered for it before the submit call returned.
+_sync = threading.local()
+
+
+def _sockaddr_for(address: Any) -> Any:
+    if not isinstance(address, tuple) and not isinstance(address, list):
+        if not hasattr(address, "__len__"):
+            raise TypeError("address must be a tuple")
+    if len(address) == 2:
+        ip, port = address
+        try:
+            packed = socket.inet_pton(socket.AF_INET, maybe_str(ip))
+        except (OSError, TypeError, ValueError):
+            raise ValueError(f"Invalid IPv4 address {ip!r}") from None
+        sa = _lib.sockaddr_in()
+        _set_family(sa, "sin", socket.AF_INET)
+        sa.sin_port = socket.htons(_port(port))
+        sa.sin_addr.s_addr = int.from_bytes(packed, sys.byteorder)
+        return sa
+    if len(address) == 4:
+        ip, port, flowinfo, scope_id = address
+        try:
+            packed = socket.inet_pton(socket.AF_INET6, maybe_str(ip))
+        except (OSError, TypeError, ValueError):
+            raise ValueError(f"Invalid IPv6 address {ip!r}") from None
+        sa6 = _lib.sockaddr_in6()
+        _set_family(sa6, "sin6", socket.AF_INET6)
+        sa6.sin6_port = socket.htons(_port(port))
+        sa6.sin6_flowinfo = socket.htonl(_check_int(flowinfo, "flowinfo") & 0xFFFFFFFF)
+        sa6.sin6_addr._S6_u8[:] = list(packed)
+        sa6.sin6_scope_id = _check_int(scope_id, "scope_id") & 0xFFFFFFFF
+        return sa6
+    raise ValueError("Invalid address argument")
+
+
+def _set_family(sa: Any, prefix: str, family: int) -> None:
+    setattr(sa, f"{prefix}_family", family)
+    if hasattr(sa, f"{prefix}_len"):
+        setattr(sa, f"{prefix}_len", ctypes.sizeof(sa))
+
+
+def _servers_from_nodes(ptr: Any) -> List[str]:
+    head = POINTER(_lib.ares_addr_port_node)()
+    status = lib.ares_get_servers_ports(ptr, byref(head))
+    if status != ARES_SUCCESS:
+        _raise_status(status)
+    out: List[str] = []
+    try:
+        node = head
+        while node:
+            n = node.contents
+            port = n.udp_port or 53
+            if n.family == socket.AF_INET:
+                out.append(f"{socket.inet_ntop(socket.AF_INET, bytes(n.addr.addr4))}:{port}")
+            elif n.family == socket.AF_INET6:
+                ip = socket.inet_ntop(socket.AF_INET6, bytes(n.addr.addr6))
+                out.append(f"[{ip}]:{port}")
+            node = n.next
+    finally:
+        if head:
+            lib.ares_free_data(head)
+    return out or [""]
+
