@@ -1,0 +1,62 @@
+"""Shared fixtures: the in-process DNS server every test talks to (never the internet)."""
+
+from __future__ import annotations
+
+import socket
+from typing import Iterator
+
+import pytest
+
+from dnsserver import DNSServer  # tests/ is on sys.path (rootdir conftest, no __init__.py)
+
+
+def _check_server(server: DNSServer) -> None:
+    """Fail the test if the server thread hit an exception while serving it."""
+    errors = list(server.errors)
+    server.errors.clear()
+    if errors:
+        pytest.fail(f"DNS test server raised while serving: {errors!r}")
+
+
+# --- server fixtures --------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def _dns_server_session() -> Iterator[DNSServer]:
+    """One server (127.0.0.1, UDP+TCP on one port) for the whole session."""
+    with DNSServer() as server:
+        yield server
+
+
+@pytest.fixture
+def dns_server(_dns_server_session: DNSServer) -> Iterator[DNSServer]:
+    """The session server, emptied: no zone, no faults, empty log, compression on."""
+    server = _dns_server_session
+    server.reset()
+    yield server
+    server.sync()
+    _check_server(server)
+
+
+def _ipv6_loopback() -> bool:
+    if not socket.has_ipv6:
+        return False
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.fixture
+def dns_server6() -> Iterator[DNSServer]:
+    """A fresh server on ``::1`` for this test; skipped where IPv6 loopback is missing."""
+    if not _ipv6_loopback():
+        pytest.skip("no IPv6 loopback")
+    with DNSServer("::1") as server:
+        yield server
+        server.sync()
+        _check_server(server)
+
+
+# --- channel fixtures (binding) ---------------------------------------------------------

@@ -1,0 +1,884 @@
+"""An in-process authoritative DNS server for the tests: no test ever touches the internet.
+
+One :class:`DNSServer` listens on UDP and TCP on the same port of 127.0.0.1 (or ``::1``)
+and answers from zone data the test adds (:meth:`DNSServer.add`), with fault modes
+(:meth:`DNSServer.set_fault`) and a log of every query seen (:attr:`DNSServer.queries`).
+The pure helpers (:func:`encode_name`, :func:`build_message`, :func:`build_query`,
+:func:`parse_message`, :func:`patch_id`) let tests build their own, possibly malformed,
+replies and decode what they get. Stdlib only.
+"""
+
+from __future__ import annotations
+
+import functools
+import heapq
+import ipaddress
+import selectors
+import socket
+import struct
+import threading
+import time
+from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
+
+Labels = Tuple[bytes, ...]
+NameLike = Union[str, Sequence[bytes]]
+
+TYPES: Dict[str, int] = {
+    "A": 1, "NS": 2, "CNAME": 5, "SOA": 6, "PTR": 12, "HINFO": 13, "MX": 15, "TXT": 16,
+    "AAAA": 28, "SRV": 33, "NAPTR": 35, "OPT": 41, "TLSA": 52, "SVCB": 64, "HTTPS": 65,
+    "ANY": 255, "URI": 256, "CAA": 257,
+}
+RCODES: Dict[str, int] = {"formerr": 1, "servfail": 2, "nxdomain": 3, "notimp": 4, "refused": 5}
+FAULT_MODES = frozenset(RCODES) | {"drop", "close", "truncate", "nodata", "raw", "delay"}
+EDNS_PAYLOAD = 1232
+_MAX_CNAME_HOPS = 8
+_COMPRESSIBLE = {2, 5, 6, 12, 15}  # NS CNAME SOA PTR MX: RFC 3597 section 4
+
+
+# --------------------------------------------------------------------------- names
+
+def parse_name(name: NameLike) -> Labels:
+    """Labels of ``name``: presentation text (``\\.``, ``\\\\``, ``\\DDD`` escapes) or bytes labels."""
+    if isinstance(name, (bytes, bytearray)):
+        raise TypeError("a name is a str or a sequence of bytes labels, not bytes")
+    if not isinstance(name, str):
+        labels = tuple(name)
+        if not all(isinstance(label, bytes) for label in labels):
+            raise TypeError(f"name labels must be bytes: {name!r}")
+    else:
+        labels = _split_text_name(name)
+    for label in labels:
+        if not 0 < len(label) <= 63:
+            raise ValueError(f"label length {len(label)} out of 1..63 in {name!r}")
+    if sum(len(label) + 1 for label in labels) + 1 > 255:
+        raise ValueError(f"name longer than 255 bytes: {name!r}")
+    return labels
+
+
+def _split_text_name(text: str) -> Labels:
+    if text in ("", "."):
+        return ()
+    raw = text.encode("utf-8")
+    labels: List[bytes] = []
+    label = bytearray()
+    i = 0
+    while i < len(raw):
+        c = raw[i]
+        if c == 0x5C:  # backslash
+            nxt = raw[i + 1:i + 4]
+            if len(nxt) == 3 and nxt.isdigit():
+                if int(nxt) > 255:
+                    raise ValueError(f"bad \\DDD escape in {text!r}")
+                label.append(int(nxt))
+                i += 4
+                continue
+            if not nxt:
+                raise ValueError(f"dangling backslash in {text!r}")
+            label.append(nxt[0])
+            i += 2
+            continue
+        if c == 0x2E:  # dot
+            if not label:
+                raise ValueError(f"empty label in {text!r}")
+            labels.append(bytes(label))
+            label = bytearray()
+        else:
+            label.append(c)
+        i += 1
+    if label:
+        labels.append(bytes(label))
+    return tuple(labels)
+
+
+def name_to_text(labels: Iterable[bytes]) -> str:
+    """Presentation form without trailing dot (root is ``"."``); escapes ``.``, ``\\`` and non-printables."""
+    out = []
+    for label in labels:
+        chars = []
+        for c in label:
+            if c in (0x2E, 0x5C):
+                chars.append("\\" + chr(c))
+            elif 0x21 <= c <= 0x7E:
+                chars.append(chr(c))
+            else:
+                chars.append(f"\\{c:03d}")
+        out.append("".join(chars))
+    return ".".join(out) or "."
+
+
+def encode_name(name: NameLike) -> bytes:
+    """Uncompressed wire form of ``name``."""
+    return b"".join(bytes([len(label)]) + label for label in parse_name(name)) + b"\x00"
+
+
+def _key(labels: Labels) -> Labels:
+    return tuple(label.lower() for label in labels)
+
+
+def decode_name(msg: bytes, offset: int) -> Tuple[Labels, int]:
+    """Read a possibly compressed name at ``offset``; returns ``(labels, offset after it)``."""
+    labels: List[bytes] = []
+    end = -1
+    pos = offset
+    for _ in range(128):
+        if pos >= len(msg):
+            raise ValueError("name runs past end of message")
+        length = msg[pos]
+        if length & 0xC0 == 0xC0:
+            if pos + 1 >= len(msg):
+                raise ValueError("truncated compression pointer")
+            target = struct.unpack_from("!H", msg, pos)[0] & 0x3FFF
+            if end < 0:
+                end = pos + 2
+            if target >= pos:
+                raise ValueError("compression pointer does not point backwards")
+            pos = target
+        elif length & 0xC0:
+            raise ValueError(f"bad label type 0x{length:02x}")
+        elif length == 0:
+            return tuple(labels), (end if end >= 0 else pos + 1)
+        else:
+            if pos + 1 + length > len(msg):
+                raise ValueError("label runs past end of message")
+            labels.append(bytes(msg[pos + 1:pos + 1 + length]))
+            pos += 1 + length
+    raise ValueError("too many labels or pointers")
+
+
+# --------------------------------------------------------------------------- records
+
+def type_code(rtype: Union[int, str]) -> int:
+    """Numeric RR type of ``rtype`` (an int or a name such as ``"AAAA"``)."""
+    if isinstance(rtype, str):
+        try:
+            return TYPES[rtype.upper()]
+        except KeyError:
+            if rtype.upper().startswith("TYPE") and rtype[4:].isdigit():
+                return int(rtype[4:])
+            raise ValueError(f"unknown RR type {rtype!r}") from None
+    if isinstance(rtype, bool) or not isinstance(rtype, int) or not 0 <= rtype <= 0xFFFF:
+        raise ValueError(f"bad RR type {rtype!r}")
+    return rtype
+
+
+class Raw(bytes):
+    """Rdata written as-is; needed only for TXT, where plain bytes means one character-string."""
+
+
+class _Name(NamedTuple):
+    labels: Labels
+    compressible: bool
+
+
+_Part = Union[bytes, _Name]
+
+
+def _charstr(value: Union[str, bytes, bytearray]) -> bytes:
+    data = value.encode("utf-8") if isinstance(value, str) else bytes(value)
+    if len(data) > 255:
+        raise ValueError(f"character-string longer than 255 bytes: {data[:20]!r}...")
+    return bytes([len(data)]) + data
+
+
+def _rdata_parts(rtype: int, data: Any) -> List[_Part]:
+    """Validate ``data`` for ``rtype`` and return the rdata as bytes and names to write."""
+    if isinstance(data, (bytes, bytearray)) and (rtype != 16 or isinstance(data, Raw)):
+        return [bytes(data)]
+    comp = rtype in _COMPRESSIBLE
+    if rtype == 1:
+        return [ipaddress.IPv4Address(data).packed]
+    if rtype == 28:
+        return [ipaddress.IPv6Address(data).packed]
+    if rtype in (2, 5, 12):
+        return [_Name(parse_name(data), True)]
+    if rtype == 15:
+        pref, exchange = data
+        return [struct.pack("!H", pref), _Name(parse_name(exchange), True)]
+    if rtype == 16:
+        strings = [data] if isinstance(data, (str, bytes, bytearray)) else list(data)
+        return [b"".join(_charstr(s) for s in strings)]
+    if rtype == 6:
+        mname, rname, *numbers = data
+        return [_Name(parse_name(mname), comp), _Name(parse_name(rname), comp),
+                struct.pack("!IIIII", *numbers)]
+    if rtype == 33:
+        priority, weight, port, target = data
+        return [struct.pack("!HHH", priority, weight, port), _Name(parse_name(target), False)]
+    if rtype == 35:
+        order, pref, flags, service, regexp, replacement = data
+        return [struct.pack("!HH", order, pref) + _charstr(flags) + _charstr(service)
+                + _charstr(regexp), _Name(parse_name(replacement), False)]
+    if rtype == 52:
+        usage, selector, mtype, blob = data
+        return [struct.pack("!BBB", usage, selector, mtype) + bytes(blob)]
+    if rtype in (64, 65):
+        priority, target, params = data
+        blob = b"".join(struct.pack("!HH", key, len(value)) + bytes(value) for key, value in params)
+        return [struct.pack("!H", priority), _Name(parse_name(target), False), blob]
+    if rtype == 256:
+        priority, weight, target = data
+        raw = target.encode("utf-8") if isinstance(target, str) else bytes(target)
+        return [struct.pack("!HH", priority, weight) + raw]
+    if rtype == 257:
+        flags, tag, value = data
+        raw = value.encode("utf-8") if isinstance(value, str) else bytes(value)
+        return [struct.pack("!B", flags) + _charstr(tag) + raw]
+    raise TypeError(f"no data format for RR type {rtype}: pass the rdata as bytes")
+
+
+class RR:
+    """One resource record; ``data`` is validated and encoded on construction."""
+
+    def __init__(self, name: NameLike, rtype: Union[int, str], data: Any, ttl: int = 300,
+                 rclass: int = 1) -> None:
+        self.name: Labels = parse_name(name)
+        self.rtype = type_code(rtype)
+        if not 0 <= ttl <= 0xFFFFFFFF or not 0 <= rclass <= 0xFFFF:
+            raise ValueError(f"ttl {ttl} or class {rclass} out of range")
+        self.ttl = ttl
+        self.rclass = rclass
+        self.data = data
+        self.parts = _rdata_parts(self.rtype, data)
+
+    @property
+    def target(self) -> Optional[Labels]:
+        """The first name in the rdata (the CNAME target for a CNAME), or None."""
+        for part in self.parts:
+            if isinstance(part, _Name):
+                return part.labels
+        return None
+
+    def __repr__(self) -> str:
+        return f"RR({name_to_text(self.name)!r}, {self.rtype}, {self.data!r}, ttl={self.ttl})"
+
+
+def opt_rr(payload: int = EDNS_PAYLOAD, rdata: bytes = b"") -> RR:
+    """An EDNS OPT pseudo-RR advertising ``payload`` bytes (extended rcode, version, flags 0)."""
+    return RR((), 41, rdata, ttl=0, rclass=payload)
+
+
+class _Writer:
+    """A message under construction; remembers where names were written, for compression."""
+
+    def __init__(self, compress: bool) -> None:
+        self.buf = bytearray()
+        self.compress = compress
+        self.offsets: Dict[Labels, int] = {}
+
+    def name(self, labels: Labels, compressible: bool = True) -> None:
+        use = self.compress and compressible
+        for i in range(len(labels)):
+            suffix = _key(labels[i:])
+            if use:
+                ptr = self.offsets.get(suffix)
+                if ptr is not None:
+                    self.buf += struct.pack("!H", 0xC000 | ptr)
+                    return
+                if len(self.buf) < 0x4000:
+                    self.offsets.setdefault(suffix, len(self.buf))
+            self.buf.append(len(labels[i]))
+            self.buf += labels[i]
+        self.buf.append(0)
+
+    def rr(self, rr: RR) -> None:
+        self.name(rr.name)
+        self.buf += struct.pack("!HHIH", rr.rtype, rr.rclass, rr.ttl, 0)
+        start = len(self.buf)
+        for part in rr.parts:
+            if isinstance(part, _Name):
+                self.name(part.labels, part.compressible)
+            else:
+                self.buf += part
+        struct.pack_into("!H", self.buf, start - 2, len(self.buf) - start)
+
+
+Question = Tuple[Any, ...]  # (name, qtype) or (name, qtype, qclass)
+
+
+def build_message(id: int = 0, *, qr: bool = True, opcode: int = 0, aa: bool = False,
+                  tc: bool = False, rd: bool = False, ra: bool = False, ad: bool = False,
+                  cd: bool = False, rcode: int = 0, questions: Sequence[Question] = (),
+                  answers: Sequence[RR] = (), authority: Sequence[RR] = (),
+                  additional: Sequence[RR] = (), edns: Optional[int] = None,
+                  compress: bool = True) -> bytes:
+    """A DNS message; ``edns=SIZE`` appends an OPT RR to the additional section."""
+    flags = ((qr << 15) | ((opcode & 0xF) << 11) | (aa << 10) | (tc << 9) | (rd << 8)
+             | (ra << 7) | (ad << 5) | (cd << 4) | (rcode & 0xF))
+    extra = list(additional) + ([opt_rr(edns)] if edns is not None else [])
+    w = _Writer(compress)
+    w.buf += struct.pack("!6H", id & 0xFFFF, flags, len(questions), len(answers),
+                         len(authority), len(extra))
+    for question in questions:
+        name, qtype = question[0], type_code(question[1])
+        w.name(parse_name(name))
+        w.buf += struct.pack("!HH", qtype, question[2] if len(question) > 2 else 1)
+    for rr in (*answers, *authority, *extra):
+        w.rr(rr)
+    return bytes(w.buf)
+
+
+def build_query(name: NameLike, qtype: Union[int, str] = "A", *, id: int = 0x1234,
+                rd: bool = True, qclass: int = 1, edns: Optional[int] = None) -> bytes:
+    """A standard query for ``name``/``qtype``, as a stub resolver sends it."""
+    return build_message(id, qr=False, rd=rd, questions=[(name, qtype, qclass)], edns=edns)
+
+
+def patch_id(query: bytes, reply: bytes) -> bytes:
+    """``reply`` with its first two bytes replaced by the ID of ``query`` (if it has two)."""
+    return bytes(query[:2]) + bytes(reply[2:]) if len(reply) >= 2 else bytes(reply)
+
+
+class ParsedRR(NamedTuple):
+    name: Labels
+    rtype: int
+    rclass: int
+    ttl: int
+    rdata: bytes
+    offset: int  # where rdata starts in the message, to decode names inside it
+
+
+class Message(NamedTuple):
+    id: int
+    flags: int
+    questions: List[Tuple[Labels, int, int]]
+    answers: List[ParsedRR]
+    authority: List[ParsedRR]
+    additional: List[ParsedRR]
+
+    @property
+    def rcode(self) -> int:
+        return self.flags & 0xF
+
+    def flag(self, name: str) -> bool:
+        """One header bit by name: qr, aa, tc, rd, ra, ad, cd."""
+        bit = {"qr": 15, "aa": 10, "tc": 9, "rd": 8, "ra": 7, "ad": 5, "cd": 4}[name]
+        return bool(self.flags >> bit & 1)
+
+
+def parse_message(msg: bytes) -> Message:
+    """Decode header, questions and RRs (rdata left raw); ValueError when malformed."""
+    try:
+        id_, flags, qd, an, ns, ar = struct.unpack_from("!6H", msg, 0)
+        pos = 12
+        questions = []
+        for _ in range(qd):
+            labels, pos = decode_name(msg, pos)
+            qtype, qclass = struct.unpack_from("!HH", msg, pos)
+            questions.append((labels, qtype, qclass))
+            pos += 4
+        sections: List[List[ParsedRR]] = []
+        for count in (an, ns, ar):
+            rrs = []
+            for _ in range(count):
+                labels, pos = decode_name(msg, pos)
+                rtype, rclass, ttl, rdlen = struct.unpack_from("!HHIH", msg, pos)
+                pos += 10
+                if pos + rdlen > len(msg):
+                    raise ValueError("rdata runs past end of message")
+                rrs.append(ParsedRR(labels, rtype, rclass, ttl, bytes(msg[pos:pos + rdlen]), pos))
+                pos += rdlen
+            sections.append(rrs)
+    except struct.error as exc:
+        raise ValueError(f"truncated message: {exc}") from None
+    return Message(id_, flags, questions, *sections)
+
+
+# --------------------------------------------------------------------------- server
+
+class Query(NamedTuple):
+    """One query the server received."""
+
+    name: str  # presentation form, no trailing dot, case as received
+    qtype: int
+    qclass: int
+    transport: str  # "udp" or "tcp"
+    id: int
+    rd: bool
+    edns: bool
+    raw: bytes = b""
+
+
+class _Fault:
+    def __init__(self, mode: str, name: Optional[NameLike], qtype: Optional[Union[int, str]],
+                 transport: Optional[str], count: Optional[int], opts: Dict[str, Any]) -> None:
+        self.mode = mode
+        self.key = None if name is None else _key(parse_name(name))
+        self.qtype = None if qtype is None else type_code(qtype)
+        self.transport = "udp" if mode == "truncate" else transport
+        self.remaining = count
+        self.opts = opts
+
+    def matches(self, key: Labels, qtype: int, transport: str) -> bool:
+        return ((self.key is None or self.key == key) and (self.qtype in (None, qtype))
+                and self.transport in (None, transport) and self.remaining != 0)
+
+
+class _Conn:
+    """One TCP client: bytes read but not yet framed, bytes not yet sent."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.inbuf = bytearray()
+        self.outbuf = bytearray()
+        self.closed = False
+
+
+class DNSServer:
+    """Authoritative DNS server on UDP and TCP of one port, in a daemon thread.
+
+    ``with DNSServer() as server: server.add("www.example", "A", "10.0.0.1")`` then point
+    a resolver at ``server.address``. Everything a test calls is thread-safe.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._host = host
+        self._family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
+        self._port = port
+        self._lock = threading.RLock()
+        self._logged = threading.Condition(self._lock)
+        self._thread: Optional[threading.Thread] = None
+        self._udp: Optional[socket.socket] = None
+        self._tcp: Optional[socket.socket] = None
+        self._wake_r: Optional[socket.socket] = None
+        self._wake_w: Optional[socket.socket] = None
+        self._stopping = False
+        self._sync_waiters: List[threading.Event] = []
+        self._timers: List[Tuple[float, int, Callable[[], None]]] = []
+        self._timer_seq = 0
+        self._conns: List[_Conn] = []
+        self.errors: List[BaseException] = []  # exceptions raised while serving
+        self._zone: Dict[Labels, List[RR]] = {}  # zone and below: set by reset()
+        self._attached: Dict[str, Dict[Labels, List[RR]]] = {}
+        self._soa: Optional[RR] = None
+        self._faults: List[_Fault] = []
+        self._log: List[Query] = []
+        self._compress = True
+        self._generation = 0
+        self.reset()
+
+    # -- lifecycle
+    @property
+    def host(self) -> str:
+        return self._host
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def address(self) -> str:
+        """``"127.0.0.1:PORT"`` or ``"[::1]:PORT"``: the form c-ares' servers CSV accepts."""
+        if self._family == socket.AF_INET6:
+            return f"[{self._host}]:{self._port}"
+        return f"{self._host}:{self._port}"
+
+    def start(self) -> "DNSServer":
+        """Bind UDP and TCP to one port and start serving; returns self."""
+        if self._thread is not None:
+            raise RuntimeError("server already started")
+        self._udp, self._tcp = self._bind()
+        self._wake_r, self._wake_w = socket.socketpair()
+        for sock in (self._udp, self._tcp, self._wake_r, self._wake_w):
+            sock.setblocking(False)
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name=f"DNSServer:{self._port}",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def _bind(self) -> Tuple[socket.socket, socket.socket]:
+        last: Optional[OSError] = None
+        for _ in range(1 if self._port else 50):
+            udp = socket.socket(self._family, socket.SOCK_DGRAM)
+            tcp = socket.socket(self._family, socket.SOCK_STREAM)
+            try:
+                udp.bind((self._host, self._port))
+                port = udp.getsockname()[1]
+                tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                tcp.bind((self._host, port))
+                tcp.listen(64)
+            except OSError as exc:
+                udp.close()
+                tcp.close()
+                last = exc
+                continue
+            self._port = port
+            return udp, tcp
+        raise OSError(f"cannot bind UDP and TCP to one port on {self._host}: {last}")
+
+    def stop(self) -> None:
+        """Close the sockets and join the thread; safe to call twice."""
+        thread = self._thread
+        if thread is None:
+            return
+        self._stopping = True
+        self._wake()
+        thread.join(10)
+        self._thread = None
+
+    def __enter__(self) -> "DNSServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _wake(self) -> None:
+        try:
+            if self._wake_w is not None:
+                self._wake_w.send(b"x")
+        except OSError:
+            pass  # buffer full: the loop is awake anyway
+
+    def sync(self, timeout: float = 5.0) -> None:
+        """Wait until the server thread has handled every datagram already delivered to it."""
+        if self._thread is None or threading.current_thread() is self._thread:
+            return
+        event = threading.Event()
+        with self._lock:
+            self._sync_waiters.append(event)
+        self._wake()
+        event.wait(timeout)
+
+    # -- zone data
+    def add(self, name: NameLike, rtype: Union[int, str], data: Any, ttl: int = 300,
+            rclass: int = 1, section: str = "answer") -> RR:
+        """Add an RR: to the zone (``section="answer"``), or attach it to the authority or
+        additional section of every response that visits ``name``.
+
+        A name with RRs of any section, or with names below it, exists: NODATA, not NXDOMAIN.
+        """
+        if section not in ("answer", "authority", "additional"):
+            raise ValueError(f"bad section {section!r}")
+        rr = RR(name, rtype, data, ttl, rclass)
+        with self._lock:
+            table = self._zone if section == "answer" else self._attached[section]
+            table.setdefault(_key(rr.name), []).append(rr)
+        return rr
+
+    def set_soa(self, name: NameLike = "example", mname: NameLike = "ns.example",
+                rname: NameLike = "hostmaster.example", serial: int = 1, refresh: int = 3600,
+                retry: int = 600, expire: int = 86400, minimum: int = 300, ttl: int = 300) -> RR:
+        """Set the SOA sent in the authority section of NXDOMAIN and NODATA responses."""
+        rr = RR(name, "SOA", (mname, rname, serial, refresh, retry, expire, minimum), ttl)
+        with self._lock:
+            self._soa = rr
+        return rr
+
+    @property
+    def compress(self) -> bool:
+        """Whether responses use name compression (default True)."""
+        return self._compress
+
+    @compress.setter
+    def compress(self, value: bool) -> None:
+        with self._lock:
+            self._compress = bool(value)
+
+    # -- faults
+    def set_fault(self, mode: str, name: Optional[NameLike] = None,
+                  qtype: Optional[Union[int, str]] = None, *, count: Optional[int] = None,
+                  transport: Optional[str] = None, **opts: Any) -> None:
+        """Misbehave for queries matching ``name`` (any case; None: all) and ``qtype``.
+
+        Modes: drop, close (TCP: close the connection), truncate (UDP only), servfail,
+        nxdomain, refused, formerr, notimp, nodata, raw (``data=bytes`` or
+        ``data=callable(query) -> bytes``, query ID copied in unless ``keep_id=True``),
+        delay (``seconds=float``). ``count=N``: only the next N matching queries.
+        ``edns=True``: include an OPT RR in rcode replies to EDNS queries. The newest
+        matching fault wins.
+        """
+        allowed = {"raw": {"data", "keep_id"}, "delay": {"seconds"}}.get(mode, set())
+        if mode in RCODES or mode == "nodata":
+            allowed = {"edns"}
+        if mode not in FAULT_MODES:
+            raise ValueError(f"unknown fault mode {mode!r}")
+        if set(opts) - allowed:
+            raise TypeError(f"fault {mode!r} takes no option(s) {sorted(set(opts) - allowed)}")
+        if mode == "raw" and "data" not in opts or mode == "delay" and "seconds" not in opts:
+            raise TypeError(f"fault {mode!r} needs {'data' if mode == 'raw' else 'seconds'}=")
+        if transport not in (None, "udp", "tcp"):
+            raise ValueError(f"bad transport {transport!r}")
+        fault = _Fault(mode, name, qtype, transport, count, opts)
+        with self._lock:
+            self._faults.insert(0, fault)
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults = []
+
+    # -- query log
+    @property
+    def queries(self) -> List[Query]:
+        """A copy of the queries received so far, oldest first."""
+        with self._lock:
+            return list(self._log)
+
+    def clear_log(self) -> None:
+        with self._lock:
+            self._log = []
+
+    def wait_for_queries(self, n: int, timeout: float = 5.0) -> List[Query]:
+        """Wait until at least ``n`` queries were logged (or timeout); returns the log."""
+        deadline = time.monotonic() + timeout
+        with self._logged:
+            while len(self._log) < n:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._logged.wait(left)
+            return list(self._log)
+
+    def reset(self) -> None:
+        """Forget zone, SOA, faults, log, delayed replies and errors; compression back on."""
+        self.sync()
+        with self._lock:
+            self._zone = {}
+            self._attached = {"authority": {}, "additional": {}}
+            self._soa = None
+            self._faults = []
+            self._log = []
+            self._compress = True
+            self._generation += 1
+            self.errors.clear()
+
+    # -- answering (called with raw query bytes in the server thread)
+    def _respond(self, query: bytes, transport: str) -> Tuple[Optional[bytes], float, bool]:
+        """Return ``(reply or None, delay seconds, close the TCP connection)``."""
+        msg: Optional[Message] = None
+        try:
+            parsed = parse_message(query)
+            for question in parsed.questions:
+                parse_name(question[0])  # longer than 255 bytes: FORMERR
+            msg = parsed
+        except ValueError:
+            pass
+        if msg is None or not msg.questions:
+            if len(query) < 12 or query[2] & 0x80:
+                return None, 0.0, False
+            return build_message(struct.unpack_from("!H", query)[0], rcode=1), 0.0, False
+        if msg.flag("qr"):
+            return None, 0.0, False  # a response, not a query
+        opts = [rr for rr in msg.additional if rr.rtype == 41]
+        limit = 65535 if transport == "tcp" else max(512, opts[0].rclass) if opts else 512
+        qname, qtype, qclass = msg.questions[0]
+        key = _key(qname)
+        with self._lock:
+            self._log.append(Query(name_to_text(qname), qtype, qclass, transport, msg.id,
+                                   msg.flag("rd"), bool(opts), bytes(query)))
+            self._logged.notify_all()
+            fault = next((f for f in self._faults if f.matches(key, qtype, transport)), None)
+            if fault is not None and fault.remaining is not None:
+                fault.remaining -= 1
+                if fault.remaining <= 0:
+                    self._faults.remove(fault)
+            mode = fault.mode if fault else "answer"
+            header: Dict[str, Any] = dict(id=msg.id, opcode=msg.flags >> 11 & 0xF, aa=True, ra=True,
+                          rd=msg.flag("rd"), cd=msg.flag("cd"), compress=self._compress,
+                          questions=msg.questions, edns=EDNS_PAYLOAD if opts else None)
+            if mode in ("drop", "close"):
+                return None, 0.0, mode == "close"
+            if mode == "raw":
+                data = fault.opts["data"]  # type: ignore[union-attr]
+                reply = data(bytes(query)) if callable(data) else bytes(data)
+                if not fault.opts.get("keep_id"):  # type: ignore[union-attr]
+                    reply = patch_id(query, reply)
+                return reply, 0.0, False
+            if mode in RCODES or mode == "nodata":
+                if not fault.opts.get("edns", mode == "nodata"):  # type: ignore[union-attr]
+                    header["edns"] = None
+                return build_message(rcode=RCODES.get(mode, 0), **header), 0.0, False
+            if mode == "truncate":
+                return build_message(tc=True, **header), 0.0, False
+            if header["opcode"] != 0:
+                return build_message(rcode=4, **header), 0.0, False
+            reply = build_message(**header, **self._lookup(key, qtype))
+        if len(reply) > limit:
+            reply = build_message(tc=True, **header)
+        return reply, float(fault.opts["seconds"]) if fault else 0.0, False
+
+    def _exists(self, key: Labels) -> bool:
+        tables = (self._zone, *self._attached.values())
+        return any(k[len(k) - len(key):] == key for table in tables for k in table)
+
+    def _lookup(self, key: Labels, qtype: int) -> Dict[str, Any]:
+        """Answer, authority, additional and rcode for a question, chasing CNAMEs."""
+        answers: List[RR] = []
+        owners = [key]
+        for hop in range(_MAX_CNAME_HOPS + 1):
+            rrs = self._zone.get(owners[-1], [])
+            matched = [rr for rr in rrs if qtype in (255, rr.rtype)]
+            cnames = [rr for rr in rrs if rr.rtype == 5] if qtype not in (5, 255) else []
+            if matched or not cnames:
+                answers += matched
+                break
+            answers += cnames
+            target = cnames[0].target
+            if target is None or hop == _MAX_CNAME_HOPS or _key(target) in owners:
+                break
+            owners.append(_key(target))
+        authority: List[RR] = []
+        additional: List[RR] = []
+        for owner in owners:
+            authority += self._attached["authority"].get(owner, [])
+            additional += self._attached["additional"].get(owner, [])
+        rcode = 0
+        if not answers and not self._exists(key):
+            rcode = 3
+        if self._soa is not None and not any(qtype in (255, rr.rtype) for rr in answers):
+            authority.append(self._soa)
+        return dict(rcode=rcode, answers=answers, authority=authority, additional=additional)
+
+    # -- the server thread
+    def _run(self) -> None:
+        sel = selectors.DefaultSelector()
+        assert self._udp and self._tcp and self._wake_r and self._wake_w
+        sel.register(self._udp, selectors.EVENT_READ, self._on_udp)
+        sel.register(self._tcp, selectors.EVENT_READ, self._on_accept)
+        sel.register(self._wake_r, selectors.EVENT_READ, self._on_wake)
+        self._sel = sel
+        try:
+            while not self._stopping:
+                # Release sync() callers only after a select() that started after they
+                # asked: everything delivered before their call has then been handled.
+                with self._lock:
+                    waiters, self._sync_waiters = self._sync_waiters, []
+                timeout = 0.0 if waiters else None
+                if self._timers and not waiters:
+                    timeout = max(0.0, self._timers[0][0] - time.monotonic())
+                for sel_key, mask in sel.select(timeout):
+                    self._guard(sel_key.data, sel_key.fileobj, mask)
+                while self._timers and self._timers[0][0] <= time.monotonic():
+                    self._guard(heapq.heappop(self._timers)[2])
+                for event in waiters:
+                    event.set()
+        finally:
+            for conn in list(self._conns):
+                self._close(conn)
+            sel.close()
+            for sock in (self._udp, self._tcp, self._wake_r, self._wake_w):
+                sock.close()
+            with self._lock:
+                for event in self._sync_waiters:
+                    event.set()
+                self._sync_waiters = []
+            self._timers = []
+
+    def _guard(self, func: Callable[..., None], *args: Any) -> None:
+        """Run a handler; an exception is kept in ``errors`` and never kills the thread."""
+        try:
+            func(*args)
+        except Exception as exc:  # noqa: BLE001 - the thread must survive anything
+            with self._lock:
+                self.errors.append(exc)
+
+    def _later(self, delay: float, func: Callable[[], None]) -> None:
+        generation = self._generation
+
+        def fire() -> None:
+            if generation == self._generation:  # reset() cancels delayed replies
+                func()
+
+        self._timer_seq += 1
+        heapq.heappush(self._timers, (time.monotonic() + delay, self._timer_seq, fire))
+
+    def _on_wake(self, sock: socket.socket, mask: int) -> None:
+        try:
+            sock.recv(4096)
+        except BlockingIOError:
+            pass
+
+    def _on_udp(self, sock: socket.socket, mask: int) -> None:
+        for _ in range(64):  # drain, so sync() sees every delivered datagram handled
+            try:
+                query, peer = sock.recvfrom(65535)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                continue  # e.g. ICMP errors surfacing on some platforms
+            self._guard(self._answer_udp, sock, query, peer)
+
+    def _answer_udp(self, sock: socket.socket, query: bytes, peer: Any) -> None:
+        reply, delay, _ = self._respond(query, "udp")
+        if reply is None:
+            return
+
+        def send() -> None:
+            try:
+                sock.sendto(reply, peer)
+            except OSError:
+                pass
+
+        if delay > 0:
+            self._later(delay, send)
+        else:
+            send()
+
+    def _on_accept(self, sock: socket.socket, mask: int) -> None:
+        try:
+            client, _ = sock.accept()
+        except (BlockingIOError, InterruptedError, ConnectionAbortedError):
+            return
+        client.setblocking(False)
+        conn = _Conn(client)
+        self._conns.append(conn)
+        self._sel.register(client, selectors.EVENT_READ, lambda s, m: self._on_conn(conn, m))
+
+    def _on_conn(self, conn: _Conn, mask: int) -> None:
+        if mask & selectors.EVENT_WRITE:
+            self._flush(conn)
+        if not mask & selectors.EVENT_READ or conn.closed:
+            return
+        try:
+            data = conn.sock.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:  # EOF or reset, possibly mid-message: forget this client
+            self._close(conn)
+            return
+        conn.inbuf += data
+        while len(conn.inbuf) >= 2 and not conn.closed:
+            length = struct.unpack_from("!H", conn.inbuf)[0]
+            if len(conn.inbuf) < 2 + length:
+                break
+            query = bytes(conn.inbuf[2:2 + length])
+            del conn.inbuf[:2 + length]
+            reply, delay, close = self._respond(query, "tcp")
+            if close:
+                self._close(conn)
+            elif reply is not None and len(reply) <= 0xFFFF:
+                framed = struct.pack("!H", len(reply)) + reply
+                if delay > 0:
+                    self._later(delay, functools.partial(self._send_tcp, conn, framed))
+                else:
+                    self._send_tcp(conn, framed)
+
+    def _send_tcp(self, conn: _Conn, framed: bytes) -> None:
+        if not conn.closed:
+            conn.outbuf += framed
+            self._flush(conn)
+
+    def _flush(self, conn: _Conn) -> None:
+        try:
+            sent = conn.sock.send(conn.outbuf) if conn.outbuf else 0
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError:
+            self._close(conn)
+            return
+        del conn.outbuf[:sent]
+        events = selectors.EVENT_READ | (selectors.EVENT_WRITE if conn.outbuf else 0)
+        if self._sel.get_key(conn.sock).events != events:
+            self._sel.modify(conn.sock, events, self._sel.get_key(conn.sock).data)
+
+    def _close(self, conn: _Conn) -> None:
+        if conn.closed:
+            return
+        conn.closed = True
+        self._conns.remove(conn)
+        try:
+            self._sel.unregister(conn.sock)
+        except (KeyError, ValueError):
+            pass
+        conn.sock.close()
