@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import socket
 from ctypes import byref, c_size_t, c_void_p, string_at
-from typing import Any, List, Optional, Tuple
+from typing import Any, List, Optional
 
 from ._lib import ARES_SECTION_ADDITIONAL, ARES_SECTION_ANSWER, ARES_SECTION_AUTHORITY, lib
-from .errno import ARES_EBADRESP, ARES_SUCCESS
+from .errno import ARES_SUCCESS
 from .records import (
     AAAARecordData,
     ARecordData,
@@ -44,10 +44,10 @@ from .records import (
 __all__ = ["decode_dns_record"]
 
 
-def decode_dns_record(record: Optional[int]) -> Tuple[Optional[DNSResult], int]:
-    """Return ``(result, ARES_SUCCESS)`` or ``(None, ARES_EBADRESP)``; never raises."""
+def decode_dns_record(record: Optional[int]) -> DNSResult:
+    """Decode the answer c-ares parsed; BadResponse if it cannot be decoded."""
     if not record:
-        return None, ARES_EBADRESP
+        raise BadResponse("no answer record")
     buf = c_void_p()
     size = c_size_t()
     if lib.ares_dns_write(record, byref(buf), byref(size)) == ARES_SUCCESS:
@@ -55,14 +55,11 @@ def decode_dns_record(record: Optional[int]) -> Tuple[Optional[DNSResult], int]:
             data = string_at(buf.value, size.value)  # type: ignore[arg-type]
         finally:
             lib.ares_free_string(buf)
-        try:
-            return parse_dns_response(data), ARES_SUCCESS
-        except BadResponse:
-            return None, ARES_EBADRESP
+        return parse_dns_response(data)
     try:
-        return _walk(record), ARES_SUCCESS
-    except Exception:
-        return None, ARES_EBADRESP
+        return _walk(record)
+    except Exception as exc:
+        raise BadResponse(f"cannot walk the answer record: {exc}") from exc
 
 
 # --------------------------------------------------------------------------------------

@@ -24,17 +24,26 @@ import atexit
 import ctypes
 import itertools
 import math
-import queue
 import socket
-import sys
 import threading
 import time
-import weakref
-from ctypes import POINTER, addressof, byref, c_char_p, cast, string_at
+from ctypes import addressof, byref, string_at
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from . import _lib
 from ._lib import caps, lib
+from ._convert import (
+    add_string_options,
+    build_options,
+    c_string,
+    addrinfo_result,
+    check_int,
+    host_result,
+    parse_ip,
+    servers_from_nodes,
+    sockaddr_for,
+)
+from ._core import DESTROYED, Core, destroyer, live_cores, next_token, report, shutdown, sock_state_targets
 from ._dnsrec import decode_dns_record
 from .errno import (
     ARES_EBADNAME,
@@ -46,15 +55,11 @@ from .errno import (
     strerror,
 )
 from .records import (
-    AddrInfoCname,
-    AddrInfoNode,
-    AddrInfoResult,
     BadResponse,
-    HostResult,
     NameInfoResult,
     parse_dns_response,
 )
-from .utils import ascii_bytes, maybe_str, parse_name
+from .utils import ascii_bytes, parse_name
 
 __all__ = ["AresError", "Channel"]
 
@@ -63,7 +68,6 @@ Callback = Callable[[Any, Optional[int]], Any]
 QUERY_TYPES = (1, 28, 255, 257, 5, 65, 15, 35, 2, 12, 6, 33, 52, 16, 256)
 QUERY_CLASSES = (1, 3, 4, 254, 255)
 _ARES_FLAG_NORECURSE = 8
-_DESTROYED = "Channel is destroyed, no new queries allowed"
 
 
 class AresError(Exception):
@@ -86,25 +90,6 @@ _next_request_id = itertools.count(1).__next__
 _finalizing = False
 
 
-class _Unraisable:
-    """The argument sys.unraisablehook expects."""
-
-    def __init__(self, exc: BaseException, message: str, obj: Any) -> None:
-        self.exc_type = type(exc)
-        self.exc_value = exc
-        self.exc_traceback = exc.__traceback__
-        self.err_msg = message
-        self.object = obj
-
-
-def _report(exc: BaseException, what: str, obj: Any) -> None:
-    """Report an exception that must not cross into C, the way Python reports __del__'s."""
-    try:
-        sys.unraisablehook(_Unraisable(exc, f"Exception ignored in {what}", obj))
-    except BaseException:  # pragma: no cover - a broken hook must not break c-ares
-        pass
-
-
 # --------------------------------------------------------------------------------------
 # Thunks: one per C callback type, created once at import.  They run on c-ares's event
 # thread, in a thread calling process_fd, or synchronously inside a submit call.
@@ -116,16 +101,47 @@ def _finish(request_id: int, result: Any, status: int) -> None:
         channel._deliver(request_id, result, status)
 
 
+def _convert(convert: Callable[..., Any], *raw: Any) -> Tuple[Any, int]:
+    """Copy a result out of C memory: ``(result, ARES_SUCCESS)`` or ``(None, status)``.
+
+    A malformed answer is ARES_EBADRESP.  Any other failure would be a bug of ours; the
+    request still completes (as ARES_EBADRESP) so no caller waits forever, and the
+    exception is reported.
+    """
+    try:
+        return convert(*raw), ARES_SUCCESS
+    except BadResponse:
+        return None, ARES_EBADRESP
+    except BaseException as exc:
+        report(exc, f"{convert.__name__} (result reported as ARES_EBADRESP)", None)
+        return None, ARES_EBADRESP
+
+
+def _parse_answer(abuf: Any, alen: int) -> Any:
+    if not abuf or alen <= 0:
+        raise BadResponse("empty answer")
+    return parse_dns_response(string_at(abuf, alen))
+
+
+def _nameinfo_result(node: Optional[bytes], service: Optional[bytes]) -> NameInfoResult:
+    # node is NULL when only ARES_NI_LOOKUPSERVICE was asked for: report None (pycares
+    # drops that callback altogether).
+    return NameInfoResult(
+        node.decode("utf-8", "replace") if node is not None else None,  # type: ignore[arg-type]
+        service.decode("utf-8", "replace") if service is not None else None,
+    )
+
+
 def _on_dnsrec(arg: int, status: int, timeouts: int, record: Optional[int]) -> None:
     if _finalizing or arg not in _handle_to_channel:
         return
     try:
         result = None
         if status == ARES_SUCCESS:
-            result, status = decode_dns_record(record)
+            result, status = _convert(decode_dns_record, record)
         _finish(arg, result, status)
-    except BaseException as exc:
-        _report(exc, "a DNS query completion", None)
+    except BaseException as exc:  # nothing may cross into C
+        report(exc, "a DNS query completion", None)
 
 
 def _on_query(arg: int, status: int, timeouts: int, abuf: Any, alen: int) -> None:
@@ -134,28 +150,24 @@ def _on_query(arg: int, status: int, timeouts: int, abuf: Any, alen: int) -> Non
     try:
         result = None
         if status == ARES_SUCCESS:
-            if abuf and alen > 0:
-                try:
-                    result = parse_dns_response(string_at(abuf, alen))
-                except BadResponse:
-                    status = ARES_EBADRESP
-            else:
-                status = ARES_EBADRESP
-        if status != ARES_SUCCESS and getattr(_sync, "request_id", 0) == arg:
+            result, status = _convert(_parse_answer, abuf, alen)
+        elif getattr(_sync, "request_id", 0) == arg:
             _sync.status = status
         _finish(arg, result, status)
     except BaseException as exc:
-        _report(exc, "a DNS query completion", None)
+        report(exc, "a DNS query completion", None)
 
 
 def _on_host(arg: int, status: int, timeouts: int, host: Any) -> None:
     if _finalizing or arg not in _handle_to_channel:
         return
     try:
-        result = _host_result(host.contents) if status == ARES_SUCCESS and host else None
+        result = None
+        if status == ARES_SUCCESS:
+            result, status = _convert(host_result, host)
         _finish(arg, result, status)
     except BaseException as exc:
-        _report(exc, "a gethostbyaddr completion", None)
+        report(exc, "a gethostbyaddr completion", None)
 
 
 def _on_nameinfo(
@@ -166,46 +178,37 @@ def _on_nameinfo(
     try:
         result = None
         if status == ARES_SUCCESS:
-            # node is NULL when only ARES_NI_LOOKUPSERVICE was asked for: report None
-            # (pycares drops that callback altogether).
-            result = NameInfoResult(
-                node.decode("utf-8", "replace") if node is not None else None,  # type: ignore[arg-type]
-                service.decode("utf-8", "replace") if service is not None else None,
-            )
+            result, status = _convert(_nameinfo_result, node, service)
         _finish(arg, result, status)
     except BaseException as exc:
-        _report(exc, "a getnameinfo completion", None)
+        report(exc, "a getnameinfo completion", None)
 
 
 def _on_addrinfo(arg: int, status: int, timeouts: int, res: Any) -> None:
     if _finalizing:
         return
     try:
-        try:
-            result = None
-            if arg in _handle_to_channel and status == ARES_SUCCESS and res:
-                result = _addrinfo_result(res.contents)
-        finally:
-            if res:
-                lib.ares_freeaddrinfo(res)
+        result = None
+        if arg in _handle_to_channel and status == ARES_SUCCESS:
+            result, status = _convert(addrinfo_result, res)
+        if res:
+            lib.ares_freeaddrinfo(res)
         _finish(arg, result, status)
     except BaseException as exc:
-        _report(exc, "a getaddrinfo completion", None)
+        report(exc, "a getaddrinfo completion", None)
 
 
 def _on_sock_state(data: Optional[int], fd: int, readable: int, writable: int) -> None:
     if _finalizing:
         return
-    core = _sock_state_targets.get(data or 0)
-    if core is None:
-        return
-    callback = core.sock_state_cb
+    core = sock_state_targets.get(data or 0)
+    callback = core.sock_state_cb if core is not None else None
     if callback is None:
         return
     try:
         callback(fd, readable, writable)
     except BaseException as exc:
-        _report(exc, f"sock_state_cb {callback!r}", callback)
+        report(exc, f"sock_state_cb {callback!r}", callback)
 
 
 def _make_thunks() -> Tuple[Any, ...]:
@@ -237,224 +240,11 @@ def _make_thunks() -> Tuple[Any, ...]:
 
 
 # --------------------------------------------------------------------------------------
-# C structures -> result objects (copied while the C memory is still valid).
-
-
-def _host_result(host: Any) -> HostResult:
-    aliases: List[str] = []
-    if host.h_aliases:
-        i = 0
-        while host.h_aliases[i] is not None:
-            aliases.append(host.h_aliases[i].decode("utf-8", "replace"))
-            i += 1
-    addresses: List[str] = []
-    family, length = host.h_addrtype, host.h_length
-    if host.h_addr_list and length in (4, 16):
-        i = 0
-        while host.h_addr_list[i]:
-            addresses.append(socket.inet_ntop(family, string_at(host.h_addr_list[i], length)))
-            i += 1
-    name = host.h_name.decode("utf-8", "replace") if host.h_name is not None else ""
-    return HostResult(name, aliases, addresses)
-
-
-def _sockaddr_tuple(family: int, sa: Any) -> Tuple[Any, ...]:
-    if family == socket.AF_INET:
-        sin = cast(sa, POINTER(_lib.sockaddr_in)).contents
-        ip = socket.inet_ntop(family, bytes(sin.sin_addr)).encode("ascii")
-        return (ip, socket.ntohs(sin.sin_port))
-    sin6 = cast(sa, POINTER(_lib.sockaddr_in6)).contents
-    ip = socket.inet_ntop(family, bytes(sin6.sin6_addr)).encode("ascii")
-    return (ip, socket.ntohs(sin6.sin6_port), sin6.sin6_flowinfo, sin6.sin6_scope_id)
-
-
-def _addrinfo_result(info: Any) -> AddrInfoResult:
-    cnames: List[AddrInfoCname] = []
-    cname = info.cnames
-    while cname:
-        c = cname.contents
-        cnames.append(
-            AddrInfoCname(
-                c.ttl,
-                c.alias.decode("utf-8", "replace") if c.alias is not None else "",
-                c.name.decode("utf-8", "replace") if c.name is not None else "",
-            )
-        )
-        cname = c.next
-    nodes: List[AddrInfoNode] = []
-    node = info.nodes
-    while node:
-        n = node.contents
-        family = n.ai_family
-        if n.ai_addr and family in (socket.AF_INET, socket.AF_INET6):
-            nodes.append(
-                AddrInfoNode(
-                    n.ai_ttl,
-                    n.ai_flags,
-                    socket.AddressFamily(family),
-                    n.ai_socktype,
-                    n.ai_protocol,
-                    _sockaddr_tuple(family, n.ai_addr),
-                )
-            )
-        node = n.ai_next
-    return AddrInfoResult(cnames, nodes)
-
-
-# --------------------------------------------------------------------------------------
-# The part of a channel that outlives the Python object.
-
-
-class _Core:
-    """The C channel pointer and what must stay alive until ``ares_destroy`` returns.
-
-    ``users`` counts threads currently inside a c-ares call on this channel.  The lock
-    guards ``users``/``closed`` only and is never held across a c-ares call: c-ares holds
-    its own channel lock while it runs callbacks, and a callback may call back into us.
-    """
-
-    __slots__ = (
-        "ptr",
-        "lock",
-        "idle",
-        "users",
-        "closed",
-        "destroyed",
-        "token",
-        "sock_state_cb",
-        "__weakref__",
-    )
-
-    def __init__(self, ptr: Any, sock_state_cb: Optional[Callable[..., Any]], token: int) -> None:
-        self.ptr = ptr
-        self.lock = threading.Lock()
-        self.idle = threading.Condition(self.lock)
-        self.users = 0
-        self.closed = False
-        self.destroyed = False
-        self.token = token
-        self.sock_state_cb = sock_state_cb
-
-    def enter(self) -> Any:
-        with self.lock:
-            if self.closed:
-                raise RuntimeError(_DESTROYED)
-            self.users += 1
-        return self.ptr
-
-    def leave(self) -> None:
-        with self.lock:
-            self.users -= 1
-            if self.closed and self.users == 0:
-                self.idle.notify_all()
-
-    def close(self) -> None:
-        """Mark closed and hand the C channel to the destroyer thread (idempotent)."""
-        with self.lock:
-            if self.closed:
-                return
-            self.closed = True
-        _destroyer.submit(self)
-
-    def destroy(self, cancel: bool = True) -> None:
-        """Cancel what is pending and free the C channel; runs off any callback stack."""
-        with self.lock:
-            if self.destroyed:
-                return
-            self.closed = True
-            # Threads already inside a c-ares call on this channel finish first.
-            while self.users:
-                self.idle.wait()
-            self.destroyed = True
-        if cancel:
-            lib.ares_cancel(self.ptr)
-        lib.ares_destroy(self.ptr)
-        _sock_state_targets.pop(self.token, None)
-        _live_cores.discard(self)
-        self.sock_state_cb = None
-
-
-#: sock_state_cb routing: token (the C callback's data pointer) -> core.  Weak, so a
-#: sock_state_cb that refers back to its channel does not make the channel immortal.
-_sock_state_targets: "weakref.WeakValueDictionary[int, _Core]" = weakref.WeakValueDictionary()
-_live_cores: "weakref.WeakSet[_Core]" = weakref.WeakSet()
-_next_token = itertools.count(1).__next__
-
-
-class _Destroyer:
-    """One process-wide daemon thread that destroys closed channels in order.
-
-    Destruction must never run inside a c-ares callback of the same channel (close() may
-    be called from one), so close() only queues the core here.  The thread is started
-    by the first successful Channel construction, never during interpreter shutdown.
-    """
-
-    def __init__(self) -> None:
-        self.queue: "queue.SimpleQueue[Optional[_Core]]" = queue.SimpleQueue()
-        self.thread: Optional[threading.Thread] = None
-        self.start_lock = threading.Lock()
-
-    def start(self) -> None:
-        with self.start_lock:
-            if self.thread is None:
-                self.thread = threading.Thread(
-                    target=self._run, name="ctypes_cares-destroyer", daemon=True
-                )
-                self.thread.start()
-
-    def submit(self, core: _Core) -> None:
-        self.queue.put(core)
-
-    def _run(self) -> None:
-        while True:
-            core = self.queue.get()
-            if core is None:
-                return
-            try:
-                core.destroy()
-            except BaseException as exc:  # pragma: no cover - keep the thread alive
-                _report(exc, "channel destruction", None)
-            del core
-
-    def stop(self, timeout: float) -> None:
-        thread = self.thread
-        if thread is not None and thread.is_alive():
-            self.queue.put(None)
-            thread.join(timeout)
-
-
-_destroyer = _Destroyer()
-
-
-@atexit.register
-def _shutdown() -> None:
-    """Destroy every live channel before the interpreter tears down.
-
-    c-ares's event threads would otherwise call into Python after finalisation began.
-    Callbacks are not run any more from here on: user code may already be unusable.
-    """
-    global _finalizing
-    _finalizing = True
-    _destroyer.stop(timeout=5.0)
-    for core in list(_live_cores):
-        try:
-            core.destroy(cancel=False)
-        except BaseException:  # pragma: no cover
-            pass
-
-
-# --------------------------------------------------------------------------------------
 
 
 def _check_callable(callback: Any) -> None:
     if not callable(callback):
         raise TypeError("a callable is required")
-
-
-def _check_int(value: Any, what: str) -> int:
-    if not isinstance(value, int):
-        raise TypeError(f"{what} must be an int, not {type(value).__name__}")
-    return int(value)
 
 
 def _c_name(name: bytes) -> bytes:
@@ -470,17 +260,6 @@ class _Rejected(Exception):
     def __init__(self, status: int) -> None:
         super().__init__(status)
         self.status = status
-
-
-def _parse_ip(address: Any) -> Tuple[int, bytes]:
-    text = maybe_str(address)
-    if isinstance(text, str):
-        for family in (socket.AF_INET, socket.AF_INET6):
-            try:
-                return family, socket.inet_pton(family, text)
-            except (OSError, ValueError):
-                pass
-    raise ValueError("invalid IP address")
 
 
 class Channel:
@@ -519,40 +298,23 @@ class Channel:
         local_dev: Any = None,
         resolvconf_path: Any = None,
     ) -> None:
-        self._core: Optional[_Core] = None
+        self._core: Optional[Core] = None
         self._pending: Dict[int, Callback] = {}
         self._waiting = 0
         self._wait_cv = threading.Condition(threading.Lock())
         self._flags = 0 if flags is None else flags
 
-        options = _lib.ares_options()
-        optmask = 0
-        keep: List[Any] = []  # buffers that must outlive ares_init_options
-        if flags is not None:
-            options.flags = flags
-            optmask |= _lib.ARES_OPT_FLAGS
-        if timeout is not None:
-            options.timeout = int(timeout * 1000)
-            optmask |= _lib.ARES_OPT_TIMEOUTMS
-        if tries is not None:
-            options.tries = tries
-            optmask |= _lib.ARES_OPT_TRIES
-        if ndots is not None:
-            options.ndots = ndots
-            optmask |= _lib.ARES_OPT_NDOTS
-        if tcp_port is not None:
-            options.tcp_port = _port(tcp_port)
-            optmask |= _lib.ARES_OPT_TCP_PORT
-        if udp_port is not None:
-            options.udp_port = _port(udp_port)
-            optmask |= _lib.ARES_OPT_UDP_PORT
-        if socket_send_buffer_size is not None:
-            options.socket_send_buffer_size = socket_send_buffer_size
-            optmask |= _lib.ARES_OPT_SOCK_SNDBUF
-        if socket_receive_buffer_size is not None:
-            options.socket_receive_buffer_size = socket_receive_buffer_size
-            optmask |= _lib.ARES_OPT_SOCK_RCVBUF
-        token = _next_token()
+        options, optmask, keep = build_options(
+            flags=flags,
+            timeout=timeout,
+            tries=tries,
+            ndots=ndots,
+            tcp_port=tcp_port,
+            udp_port=udp_port,
+            socket_send_buffer_size=socket_send_buffer_size,
+            socket_receive_buffer_size=socket_receive_buffer_size,
+        )
+        token = next_token()
         if sock_state_cb:
             if not callable(sock_state_cb):
                 raise TypeError("sock_state_cb is not callable")
@@ -568,37 +330,24 @@ class Channel:
                 f"c-ares {caps.version_str} has no event thread (needs c-ares >= 1.26 "
                 "built with threads); pass sock_state_cb and drive the channel yourself",
             )
-        if lookups:
-            lookups_buf = c_char_p(_c_string(ascii_bytes(lookups)))
-            keep.append(lookups_buf)
-            options.lookups = lookups_buf.value
-            optmask |= _lib.ARES_OPT_LOOKUPS
-        if domains:
-            items = [_c_string(ascii_bytes(d)) for d in domains]
-            array = (c_char_p * max(len(domains), 1))(*items)  # type: ignore[arg-type]
-            keep.append(array)
-            options.domains = array
-            options.ndomains = len(items)
-            optmask |= _lib.ARES_OPT_DOMAINS
+        optmask |= add_string_options(
+            options, keep, lookups=lookups, domains=domains, resolvconf_path=resolvconf_path
+        )
         if rotate:
             optmask |= _lib.ARES_OPT_ROTATE
-        if resolvconf_path is not None:
-            path_buf = c_char_p(_c_string(ascii_bytes(resolvconf_path)))
-            keep.append(path_buf)
-            options.resolvconf_path = path_buf.value
-            optmask |= _lib.ARES_OPT_RESOLVCONF
 
         ptr = _lib.channel_p()
+        # `keep` holds every buffer the options point to until c-ares has copied them.
         status = lib.ares_init_options(byref(ptr), byref(options), optmask)
         del keep
         if status != ARES_SUCCESS or not ptr:
             raise AresError("Failed to initialize c-ares channel")
-        core = _Core(ptr, sock_state_cb if sock_state_cb else None, token)
+        core = Core(ptr, sock_state_cb if sock_state_cb else None, token)
         if sock_state_cb:
-            _sock_state_targets[token] = core
-        _live_cores.add(core)
+            sock_state_targets[token] = core
+        live_cores.add(core)
         self._core = core
-        _destroyer.start()
+        destroyer.start()
 
         if servers:
             self.servers = servers  # type: ignore[assignment]
@@ -633,7 +382,7 @@ class Channel:
     def _enter(self) -> Any:
         core = self._core
         if core is None:
-            raise RuntimeError(_DESTROYED)
+            raise RuntimeError(DESTROYED)
         return core.enter()
 
     def _leave(self) -> None:
@@ -663,7 +412,7 @@ class Channel:
                 else:
                     callback(None, status)
         except BaseException as exc:
-            _report(exc, f"DNS callback {callback!r}", callback)
+            report(exc, f"DNS callback {callback!r}", callback)
         finally:
             self._pending.pop(request_id, None)
             if self._waiting:
@@ -791,10 +540,10 @@ class Channel:
         else:
             service = ascii_bytes(port)
         hints = _lib.ares_addrinfo_hints(
-            _check_int(flags, "flags"),
-            _check_int(family, "family"),
-            _check_int(type, "type"),
-            _check_int(proto, "proto"),
+            check_int(flags, "flags"),
+            check_int(family, "family"),
+            check_int(type, "type"),
+            check_int(proto, "proto"),
         )
         ptr = self._enter()
         try:
@@ -816,7 +565,7 @@ class Channel:
     def gethostbyaddr(self, addr: Any, *, callback: Callback) -> None:
         """Reverse-resolve an IPv4/IPv6 address; the callback gets a HostResult."""
         _check_callable(callback)
-        family, packed = _parse_ip(addr)
+        family, packed = parse_ip(addr)
         ptr = self._enter()
         try:
             request_id = self._register(callback)
@@ -827,8 +576,8 @@ class Channel:
     def getnameinfo(self, address: Any, flags: int, *, callback: Callback) -> None:
         """getnameinfo(3): ``address`` is ``(ip, port)`` or ``(ip, port, flowinfo, scope_id)``."""
         _check_callable(callback)
-        flags = _check_int(flags, "flags")
-        sa = _sockaddr_for(address)
+        flags = check_int(flags, "flags")
+        sa = sockaddr_for(address)
         ptr = self._enter()
         try:
             request_id = self._register(callback)
@@ -869,7 +618,7 @@ class Channel:
         """
         core = self._core
         if core is None or core.closed:
-            raise RuntimeError(_DESTROYED)
+            raise RuntimeError(DESTROYED)
         deadline = None
         if timeout is not None and timeout >= 0:
             deadline = _monotonic() + timeout
@@ -902,14 +651,17 @@ class Channel:
                 finally:
                     lib.ares_free_string(raw)
                 return [s.strip() for s in text.split(",")]
-            return _servers_from_nodes(ptr)
+            status, servers = servers_from_nodes(ptr)
+            if status != ARES_SUCCESS:
+                _raise_status(status)
+            return servers
         finally:
             self._leave()
 
     @servers.setter
     def servers(self, servers: Iterable[Any]) -> None:
         csv = ",".join(s.decode("ascii") if isinstance(s, bytes) else s for s in servers)
-        data = _c_string(csv.encode("ascii"))
+        data = c_string(csv.encode("ascii"))
         ptr = self._enter()
         try:
             status = lib.ares_set_servers_ports_csv(ptr, data)
@@ -922,7 +674,7 @@ class Channel:
         """Bind outgoing queries to a local IPv4 or IPv6 address."""
         ptr = self._enter()
         try:
-            family, packed = _parse_ip(ip)
+            family, packed = parse_ip(ip)
             if family == socket.AF_INET:
                 lib.ares_set_local_ip4(ptr, int.from_bytes(packed, "big"))
             else:
@@ -932,7 +684,7 @@ class Channel:
 
     def set_local_dev(self, dev: Any) -> None:
         """Bind outgoing queries to a network device (not validated)."""
-        name = _c_string(ascii_bytes(dev))
+        name = c_string(ascii_bytes(dev))
         ptr = self._enter()
         try:
             lib.ares_set_local_dev(ptr, name)
@@ -943,8 +695,8 @@ class Channel:
 
     def process_fd(self, read_fd: int, write_fd: int) -> None:
         """Process readiness of c-ares sockets (ARES_SOCKET_BAD for "none")."""
-        read_fd = _check_int(read_fd, "read_fd")
-        write_fd = _check_int(write_fd, "write_fd")
+        read_fd = check_int(read_fd, "read_fd")
+        write_fd = check_int(write_fd, "write_fd")
         ptr = self._enter()
         try:
             lib.ares_process_fd(ptr, read_fd, write_fd)
@@ -995,19 +747,6 @@ def _not_available(what: str, version: str) -> None:
     )
 
 
-def _c_string(data: bytes) -> bytes:
-    if b"\x00" in data:
-        raise ValueError("embedded null byte")
-    return data
-
-
-def _port(value: Any) -> int:
-    value = _check_int(value, "port")
-    if not 0 <= value <= 0xFFFF:
-        raise OverflowError(f"port {value} does not fit in an unsigned short")
-    return value
-
-
 def _legacy_submit(
     submit: Any, ptr: Any, name: bytes, query_class: int, query_type: int, request_id: int
 ) -> int:
@@ -1030,62 +769,15 @@ def _legacy_submit(
 _sync = threading.local()
 
 
-def _sockaddr_for(address: Any) -> Any:
-    if not isinstance(address, tuple) and not isinstance(address, list):
-        if not hasattr(address, "__len__"):
-            raise TypeError("address must be a tuple")
-    if len(address) == 2:
-        ip, port = address
-        try:
-            packed = socket.inet_pton(socket.AF_INET, maybe_str(ip))
-        except (OSError, TypeError, ValueError):
-            raise ValueError(f"Invalid IPv4 address {ip!r}") from None
-        sa = _lib.sockaddr_in()
-        _set_family(sa, "sin", socket.AF_INET)
-        sa.sin_port = socket.htons(_port(port))
-        sa.sin_addr.s_addr = int.from_bytes(packed, sys.byteorder)
-        return sa
-    if len(address) == 4:
-        ip, port, flowinfo, scope_id = address
-        try:
-            packed = socket.inet_pton(socket.AF_INET6, maybe_str(ip))
-        except (OSError, TypeError, ValueError):
-            raise ValueError(f"Invalid IPv6 address {ip!r}") from None
-        sa6 = _lib.sockaddr_in6()
-        _set_family(sa6, "sin6", socket.AF_INET6)
-        sa6.sin6_port = socket.htons(_port(port))
-        sa6.sin6_flowinfo = socket.htonl(_check_int(flowinfo, "flowinfo") & 0xFFFFFFFF)
-        sa6.sin6_addr._S6_u8[:] = list(packed)
-        sa6.sin6_scope_id = _check_int(scope_id, "scope_id") & 0xFFFFFFFF
-        return sa6
-    raise ValueError("Invalid address argument")
 
 
-def _set_family(sa: Any, prefix: str, family: int) -> None:
-    setattr(sa, f"{prefix}_family", family)
-    if hasattr(sa, f"{prefix}_len"):
-        setattr(sa, f"{prefix}_len", ctypes.sizeof(sa))
+@atexit.register
+def _shutdown() -> None:
+    """Destroy every live channel before the interpreter tears down.
 
-
-def _servers_from_nodes(ptr: Any) -> List[str]:
-    head = POINTER(_lib.ares_addr_port_node)()
-    status = lib.ares_get_servers_ports(ptr, byref(head))
-    if status != ARES_SUCCESS:
-        _raise_status(status)
-    out: List[str] = []
-    try:
-        node = head
-        while node:
-            n = node.contents
-            port = n.udp_port or 53
-            if n.family == socket.AF_INET:
-                out.append(f"{socket.inet_ntop(socket.AF_INET, bytes(n.addr.addr4))}:{port}")
-            elif n.family == socket.AF_INET6:
-                ip = socket.inet_ntop(socket.AF_INET6, bytes(n.addr.addr6))
-                out.append(f"[{ip}]:{port}")
-            node = n.next
-    finally:
-        if head:
-            lib.ares_free_data(head)
-    return out or [""]
-
+    c-ares's event threads would otherwise call into Python after finalisation began.
+    Callbacks are not run any more from here on: user code may already be unusable.
+    """
+    global _finalizing
+    _finalizing = True
+    shutdown()
