@@ -1,0 +1,366 @@
+"""The foundation: the wheel, loading the library, the prototype table, struct layouts."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+from typing import Dict, Iterator, List
+
+import pytest
+
+import ctypes_cares
+from ctypes_cares import _lib
+
+REPO = Path(__file__).resolve().parent.parent
+VENDORED_INCLUDE = REPO / "c-ares" / "include"
+CC = shutil.which("cc") or shutil.which("gcc")
+
+
+def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
+    full_env = dict(os.environ)
+    full_env.pop("CARES_LIBRARY", None)
+    full_env.update(env)
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def compile_shared(tmp_path: Path, source: str, name: str = "libfake.so") -> Path:
+    if CC is None:
+        pytest.skip("no C compiler")
+    src = tmp_path / "fake.c"
+    src.write_text(source)
+    out = tmp_path / name
+    subprocess.run([CC, "-shared", "-fPIC", "-o", str(out), str(src)], check=True)
+    return out
+
+
+# -- the wheel ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def wheel() -> Iterator[zipfile.ZipFile]:
+    path = os.environ.get("WHEEL")
+    if not path:
+        pytest.skip("WHEEL is not set (scripts/test sets it to the wheel under test)")
+    with zipfile.ZipFile(path) as zf:
+        yield zf
+
+
+def test_wheel_holds_exactly_one_library_and_no_extension(wheel: zipfile.ZipFile) -> None:
+    names = wheel.namelist()
+    libs = [n for n in names if re.search(r"(\.so(\.\d+)*|\.dylib|\.dll)$", n)]
+    assert len(libs) == 1, libs
+    assert Path(libs[0]).name in _lib.LIBRARY_NAMES
+    assert libs[0].startswith("ctypes_cares/")
+    # No compiled Python extension: nothing ABI-tagged, no .pyd.
+    assert not [n for n in names if re.search(r"\.(cpython|pypy)[^/]*\.so$|\.pyd$|\.abi3\.so$", n)]
+    assert "ctypes_cares/py.typed" in names
+    for link in wheel.infolist():  # wheels cannot hold symlinks; make sure none slipped in
+        assert (link.external_attr >> 16) & 0o170000 != 0o120000, link.filename
+
+
+def test_wheel_is_tagged_for_every_python(wheel: zipfile.ZipFile) -> None:
+    filename = Path(wheel.filename or "").name
+    assert re.match(r"ctypes_cares-[^-]+-py3-none-[a-z0-9_]+\.whl$", filename), filename
+    wheel_meta = next(n for n in wheel.namelist() if n.endswith(".dist-info/WHEEL"))
+    text = wheel.read(wheel_meta).decode()
+    assert "Root-Is-Purelib: false" in text
+    assert re.search(r"^Tag: py3-none-", text, re.M), text
+
+
+def test_bundled_library_is_the_one_loaded() -> None:
+    assert "CARES_LIBRARY" not in os.environ or os.environ["CARES_LIBRARY"] == _lib.caps.path
+    if "CARES_LIBRARY" not in os.environ:
+        assert Path(_lib.caps.path).parent == Path(ctypes_cares.__file__).parent
+
+
+# -- module facts ------------------------------------------------------------------
+
+
+def test_versions_are_exposed() -> None:
+    assert re.match(r"^\d+\.\d+\.\d+$", ctypes_cares.ARES_VERSION)
+    assert ctypes_cares.ARES_VERSION == _lib.caps.version_str
+    assert tuple(int(x) for x in ctypes_cares.ARES_VERSION.split(".")) == _lib.caps.version
+    assert ctypes_cares.__version__.startswith("5.")
+    assert _lib.caps.version >= _lib.MIN_VERSION
+
+
+def test_capabilities_describe_every_fact() -> None:
+    text = ctypes_cares.capabilities.describe()
+    assert ctypes_cares.ARES_VERSION in text
+    for field in _lib.Capabilities._fields[3:]:
+        assert f"{field}: " in text
+
+
+def test_bundled_library_has_every_capability() -> None:
+    if os.environ.get("CARES_LIBRARY"):
+        pytest.skip("testing another libcares")
+    caps = _lib.caps
+    assert caps.version == (1, 34, 9)
+    assert all(getattr(caps, f) for f in _lib.Capabilities._fields[3:]), caps
+
+
+# -- the prototype table -------------------------------------------------------------
+
+
+def test_prototype_table_against_loaded_library() -> None:
+    names = [p.name for p in _lib.PROTOTYPES]
+    assert len(names) == len(set(names)), "a C function is declared twice"
+    for proto in _lib.PROTOTYPES:
+        fn = getattr(_lib.lib, proto.name)
+        present = hasattr(_lib.dll, proto.name)
+        if proto.since is None:
+            assert fn is not None, proto.name
+        if present:
+            assert fn is not None, proto.name
+            assert fn.restype is proto.restype, proto.name
+            assert list(fn.argtypes) == list(proto.argtypes), proto.name
+        else:
+            assert fn is None, proto.name
+            assert proto.since is not None and _lib.caps.version < proto.since, proto.name
+        if proto.since is not None and _lib.caps.version >= proto.since:
+            assert present, f"{proto.name} should exist since {proto.since}"
+
+
+def test_every_pointer_returning_function_has_a_pointer_restype() -> None:
+    # The default int restype would truncate pointers on 64-bit platforms.
+    for proto in _lib.PROTOTYPES:
+        assert proto.restype is not ctypes.c_int or not proto.name.startswith(
+            ("ares_get_servers_csv", "ares_timeout", "ares_dns_rr_get_bin", "ares_dns_rr_get_abin")
+        )
+
+
+def test_bind_reports_every_missing_symbol_at_once() -> None:
+    table = (
+        _lib.Proto("ares_version", ctypes.c_char_p, [ctypes.POINTER(ctypes.c_int)]),
+        _lib.Proto("ares_no_such_function_a", None, []),
+        _lib.Proto("ares_no_such_function_b", None, []),
+        _lib.Proto("ares_optional_missing", None, [], (9, 0, 0)),
+    )
+    with pytest.raises(ImportError) as info:
+        _lib.bind(_lib.dll, table)
+    assert "ares_no_such_function_a" in str(info.value)
+    assert "ares_no_such_function_b" in str(info.value)
+    assert "ares_optional_missing" not in str(info.value)
+
+
+# -- loading through CARES_LIBRARY -------------------------------------------------
+
+
+def test_cares_library_good_path() -> None:
+    proc = run_python(
+        "import ctypes_cares as c; print(c.capabilities.path); print(c.ARES_VERSION)",
+        CARES_LIBRARY=_lib.caps.path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    path, version = proc.stdout.split()
+    assert path == _lib.caps.path
+    assert version == ctypes_cares.ARES_VERSION
+
+
+def import_error(**env: str) -> str:
+    proc = run_python(
+        """
+        try:
+            import ctypes_cares
+        except ImportError as exc:
+            print(exc)
+        else:
+            print('IMPORTED')
+        """,
+        **env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "IMPORTED" not in proc.stdout
+    return proc.stdout
+
+
+def test_cares_library_missing_file(tmp_path: Path) -> None:
+    missing = str(tmp_path / "nope" / "libcares.so")
+    message = import_error(CARES_LIBRARY=missing)
+    assert missing in message
+    assert "CARES_LIBRARY" in message
+    assert "No such file" in message or "cannot open" in message
+
+
+def test_cares_library_not_a_library(tmp_path: Path) -> None:
+    bogus = tmp_path / "libcares.so"
+    bogus.write_text("this is not an ELF file\n")
+    message = import_error(CARES_LIBRARY=str(bogus))
+    assert str(bogus) in message
+    assert "CARES_LIBRARY" in message
+
+
+def test_cares_library_missing_symbols(tmp_path: Path) -> None:
+    fake = compile_shared(
+        tmp_path,
+        """
+        const char *ares_version(int *v) { if (v) *v = 0x012209; return "1.34.9"; }
+        int ares_library_init(int flags) { return 0; }
+        """,
+    )
+    message = import_error(CARES_LIBRARY=str(fake))
+    assert "ares_init_options" in message and "ares_destroy" in message
+    assert "ares_version" not in message.split("lacks", 1)[1]
+
+
+def test_cares_library_too_old(tmp_path: Path) -> None:
+    # Every required symbol present, but the version is 1.16.1.
+    required = [p.name for p in _lib.PROTOTYPES if p.since is None]
+    stubs = "\n".join(
+        f"void {name}(void) {{}}" for name in required if name not in ("ares_version",)
+    )
+    fake = compile_shared(
+        tmp_path,
+        'const char *ares_version(int *v) { if (v) *v = 0x011001; return "1.16.1"; }\n' + stubs,
+    )
+    message = import_error(CARES_LIBRARY=str(fake))
+    assert "1.16.1" in message
+    assert "1.17.0" in message
+
+
+def test_load_library_lists_every_path_tried(tmp_path: Path) -> None:
+    a, b = str(tmp_path / "a.so"), str(tmp_path / "b.so")
+    with pytest.raises(ImportError) as info:
+        _lib.load_library([a, b])
+    assert a in str(info.value) and b in str(info.value)
+
+
+# -- struct layouts against the vendored headers -------------------------------------
+
+
+def render_ares_build_h() -> str:
+    """ares_build.h as CMake would configure it on this POSIX platform."""
+    text = (VENDORED_INCLUDE / "ares_build.h.cmake").read_text()
+    text = text.replace("@CARES_TYPEOF_ARES_SOCKLEN_T@", "socklen_t")
+    text = text.replace("@CARES_TYPEOF_ARES_SSIZE_T@", "ssize_t")
+    posix = ("CARES_HAVE_SYS_TYPES_H", "CARES_HAVE_SYS_SOCKET_H", "CARES_HAVE_SYS_SELECT_H")
+
+    def define(match: "re.Match[str]") -> str:
+        name = match.group(1)
+        return f"#define {name} 1" if name in posix else f"/* #undef {name} */"
+
+    return re.sub(r"#cmakedefine (\w+)", define, text)
+
+
+LAYOUTS: Dict[str, tuple] = {
+    # C struct name: (ctypes struct, [fields])
+    "struct ares_options": (_lib.ares_options, [f[0] for f in _lib.ares_options._fields_]),
+    "struct ares_server_failover_options": (
+        _lib.ares_server_failover_options,
+        ["retry_chance", "retry_delay"],
+    ),
+    "struct ares_addrinfo_node": (
+        _lib.ares_addrinfo_node,
+        [f[0] for f in _lib.ares_addrinfo_node._fields_],
+    ),
+    "struct ares_addrinfo_cname": (
+        _lib.ares_addrinfo_cname,
+        [f[0] for f in _lib.ares_addrinfo_cname._fields_],
+    ),
+    "struct ares_addrinfo_hints": (
+        _lib.ares_addrinfo_hints,
+        [f[0] for f in _lib.ares_addrinfo_hints._fields_],
+    ),
+    "struct ares_addr_port_node": (
+        _lib.ares_addr_port_node,
+        [f[0] for f in _lib.ares_addr_port_node._fields_],
+    ),
+    "struct ares_in6_addr": (_lib.ares_in6_addr, []),
+    "struct hostent": (_lib.hostent, [f[0] for f in _lib.hostent._fields_]),
+    "struct sockaddr_in": (_lib.sockaddr_in, ["sin_family", "sin_port", "sin_addr"]),
+    "struct sockaddr_in6": (
+        _lib.sockaddr_in6,
+        ["sin6_family", "sin6_port", "sin6_flowinfo", "sin6_addr", "sin6_scope_id"],
+    ),
+    "struct timeval": (_lib.timeval, ["tv_sec", "tv_usec"]),
+}
+
+
+def probe_layouts(tmp_path: Path) -> Dict[str, int]:
+    if CC is None:
+        pytest.skip("no C compiler")
+    if not VENDORED_INCLUDE.is_dir():
+        pytest.skip("the vendored c-ares headers are not next to the tests")
+    (tmp_path / "ares_build.h").write_text(render_ares_build_h())
+    lines: List[str] = []
+    for cname, (_, fields) in LAYOUTS.items():
+        key = cname.split()[-1]
+        lines.append(f'printf("{key} %zu\\n", sizeof({cname}));')
+        for field in fields:
+            lines.append(f'printf("{key}.{field} %zu\\n", offsetof({cname}, {field}));')
+    source = (
+        "#include <stddef.h>\n#include <stdio.h>\n#include <netdb.h>\n"
+        "#include <netinet/in.h>\n#include <sys/time.h>\n#include <ares.h>\n"
+        "int main(void) {\n" + "\n".join(lines) + "\nreturn 0; }\n"
+    )
+    (tmp_path / "probe.c").write_text(source)
+    exe = tmp_path / "probe"
+    subprocess.run(
+        [CC, "-I", str(tmp_path), "-I", str(VENDORED_INCLUDE), "-o", str(exe), str(tmp_path / "probe.c")],
+        check=True,
+        capture_output=True,
+    )
+    out = subprocess.run([str(exe)], check=True, capture_output=True, text=True).stdout
+    return {k: int(v) for k, v in (line.split() for line in out.splitlines())}
+
+
+def test_struct_layouts_match_vendored_headers(tmp_path: Path) -> None:
+    measured = probe_layouts(tmp_path)
+    for cname, (ctype, fields) in LAYOUTS.items():
+        key = cname.split()[-1]
+        assert ctypes.sizeof(ctype) == measured[key], cname
+        for field in fields:
+            assert getattr(ctype, field).offset == measured[f"{key}.{field}"], f"{cname}.{field}"
+
+
+def test_addrinfo_prefix_layout(tmp_path: Path) -> None:
+    # struct ares_addrinfo is declared as its 1.16-compatible prefix (cnames, nodes).
+    if CC is None:
+        pytest.skip("no C compiler")
+    (tmp_path / "ares_build.h").write_text(render_ares_build_h())
+    (tmp_path / "p.c").write_text(
+        "#include <stddef.h>\n#include <stdio.h>\n#include <ares.h>\nint main(void){"
+        'printf("%zu %zu\\n", offsetof(struct ares_addrinfo, cnames),'
+        " offsetof(struct ares_addrinfo, nodes)); return 0; }\n"
+    )
+    subprocess.run(
+        [CC, "-I", str(tmp_path), "-I", str(VENDORED_INCLUDE), "-o", str(tmp_path / "p"), str(tmp_path / "p.c")],
+        check=True,
+        capture_output=True,
+    )
+    out = subprocess.run([str(tmp_path / "p")], check=True, capture_output=True, text=True).stdout
+    cnames, nodes = map(int, out.split())
+    assert _lib.ares_addrinfo.cnames.offset == cnames
+    assert _lib.ares_addrinfo.nodes.offset == nodes
+
+
+# -- one real query --------------------------------------------------------------------
+
+
+def test_one_real_a_query(dns_server) -> None:  # type: ignore[no-untyped-def]
+    dns_server.add("foundation.test", "A", "192.0.2.7", ttl=123)
+    channel = ctypes_cares.Channel(servers=[dns_server.address], timeout=2.0, tries=1)
+    results: List[tuple] = []
+    channel.query("foundation.test", ctypes_cares.QUERY_TYPE_A, callback=lambda r, e: results.append((r, e)))
+    assert channel.wait(10)
+    channel.close()
+    (result, error), = results
+    assert error is None
+    (record,) = result.answer
+    assert (record.name, record.type, record.record_class, record.ttl) == ("foundation.test", 1, 1, 123)
+    assert record.data.addr == "192.0.2.7"
+    assert [q.name for q in dns_server.queries] == ["foundation.test"]
+
