@@ -20,6 +20,7 @@ import weakref
 from typing import Any, Callable, Optional
 
 from ._lib import lib
+from ._poller import Poller
 
 DESTROYED = "Channel is destroyed, no new queries allowed"
 
@@ -50,6 +51,10 @@ class Core:
     ``users`` counts threads currently inside a c-ares call on this channel.  The lock
     guards ``users``/``closed`` only and is never held across a c-ares call: c-ares holds
     its own channel lock while it runs callbacks, and a callback may call back into us.
+
+    ``serial`` exists only where the library cannot serialise calls itself (not
+    thread-safe, or driven by our Python poller thread): then every c-ares call on the
+    channel holds it.  It is re-entrant, because callbacks run inside such calls.
     """
 
     __slots__ = (
@@ -61,11 +66,21 @@ class Core:
         "destroyed",
         "token",
         "sock_state_cb",
+        "serial",
+        "poller",
         "__weakref__",
     )
 
-    def __init__(self, ptr: Any, sock_state_cb: Optional[Callable[..., Any]], token: int) -> None:
+    def __init__(
+        self,
+        ptr: Any,
+        sock_state_cb: Optional[Callable[..., Any]],
+        token: int,
+        serial: Optional["threading.RLock"] = None,
+    ) -> None:
         self.ptr = ptr
+        self.serial = serial
+        self.poller: Optional[Poller] = None
         self.lock = threading.Lock()
         self.idle = threading.Condition(self.lock)
         self.users = 0
@@ -79,13 +94,27 @@ class Core:
             if self.closed:
                 raise RuntimeError(DESTROYED)
             self.users += 1
+        if self.serial is not None:
+            self.serial.acquire()
         return self.ptr
 
     def leave(self) -> None:
+        if self.serial is not None:
+            self.serial.release()
+            poller = self.poller
+            if poller is not None and not poller.on_this_thread():
+                poller.wake()  # new work may need an earlier timeout than the poll's
         with self.lock:
             self.users -= 1
             if self.closed and self.users == 0:
                 self.idle.notify_all()
+
+    def start_poller(self) -> None:
+        """Drive this channel from a Python thread (library without an event thread)."""
+        assert self.serial is not None
+        self.poller = Poller(self.ptr, self.serial)
+        self.sock_state_cb = self.poller.on_sock_state
+        self.poller.start()
 
     def close(self) -> None:
         """Mark closed and hand the C channel to the destroyer thread (idempotent)."""
@@ -105,9 +134,18 @@ class Core:
             while self.users:
                 self.idle.wait()
             self.destroyed = True
-        if cancel:
-            lib.ares_cancel(self.ptr)
-        lib.ares_destroy(self.ptr)
+        if self.poller is not None:
+            self.poller.stop()
+        serial = self.serial
+        if serial is not None:
+            serial.acquire()
+        try:
+            if cancel:
+                lib.ares_cancel(self.ptr)
+            lib.ares_destroy(self.ptr)
+        finally:
+            if serial is not None:
+                serial.release()
         sock_state_targets.pop(self.token, None)
         live_cores.discard(self)
         self.sock_state_cb = None

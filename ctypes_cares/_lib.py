@@ -326,6 +326,9 @@ PROTOTYPES: Tuple[Proto, ...] = (
     Proto("ares_queue_active_queries", c_size_t, [channel_p], (1, 27, 0)),
     # int ares_set_servers_ports_csv(ares_channel_t *channel, const char *servers);
     Proto("ares_set_servers_ports_csv", c_int, [channel_p, c_char_p]),
+    # int ares_set_servers_ports(ares_channel_t *channel,
+    #                            const struct ares_addr_port_node *servers);
+    Proto("ares_set_servers_ports", c_int, [channel_p, POINTER(ares_addr_port_node)]),
     # char *ares_get_servers_csv(const ares_channel_t *channel);
     Proto("ares_get_servers_csv", c_void_p, [channel_p], (1, 24, 0)),
     # int ares_get_servers_ports(const ares_channel_t *channel,
