@@ -1,0 +1,620 @@
+"""asyncio DNS resolver on ctypes_cares: the aiodns 4.0.4 API.
+
+``from ctypes_cares.aio import DNSResolver`` replaces ``from aiodns import DNSResolver``;
+``ctypes_cares.aio.error`` and ``ctypes_cares.aio.compat`` mirror ``aiodns.error`` and
+``aiodns.compat``.  Every lookup method returns an :class:`asyncio.Future` bound to the
+resolver's loop; failures arrive as :class:`~ctypes_cares.aio.error.DNSError`.
+
+How c-ares is driven (differs from aiodns, on purpose): by default the channel runs in
+c-ares's ``sock_state_cb`` mode.  Its sockets are watched with ``loop.add_reader`` /
+``loop.add_writer`` and c-ares's timeouts with ONE loop timer, so every answer is
+handled and every future completed on the loop thread, with no extra thread and no
+cross-thread hand-off.  aiodns instead prefers c-ares's own event thread and falls back
+to socket callbacks only when that thread cannot be created.  That mode is available
+here too (``DNSResolver(event_thread=True)``, and automatically on Windows loops that
+cannot watch sockets); its answers cross to the loop in batches, one wake-up per burst.
+
+One resolver per event loop is the intended use: create it once, share it between the
+tasks of that loop, ``await resolver.close()`` when done (or ``async with``).  A
+resolver is bound to the loop it was created for; do not await its futures from
+another loop or thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import functools
+import logging
+import socket
+import sys
+import warnings
+import weakref
+from typing import (
+    Any, Callable, Deque, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple,
+)
+
+import ctypes_cares as pycares
+
+from . import compat, error
+from .compat import (  # noqa: F401 - re-exported, as aiodns does
+    AresHostResult, AresQueryAAAAResult, AresQueryAResult, AresQueryCAAResult,
+    AresQueryCNAMEResult, AresQueryMXResult, AresQueryNAPTRResult, AresQueryNSResult,
+    AresQueryPTRResult, AresQuerySOAResult, AresQuerySRVResult, AresQueryTXTResult,
+    ConvertedRecord, QueryResult, convert_result,
+)
+from .error import CLOSED_MESSAGE, DNSError, ResolverClosedError
+
+__version__ = "4.0.4"
+__all__ = ("DNSResolver", "error")
+
+# Logger name kept from aiodns so that existing logging configuration applies.
+_LOGGER = logging.getLogger("aiodns")
+
+# Logged when c-ares cannot start its event thread (phrases as in aiodns's message).
+_FALLBACK_HEAD = (
+    "Failed to create DNS resolver channel with automatic monitoring of resolver "
+    "configuration changes."
+)
+_FALLBACK_LINUX = (
+    " This usually means the system ran out of inotify watches. Falling back to socket "
+    "state callback. Consider increasing the system inotify watch limit: %s"
+)
+_FALLBACK_OTHER = " Falling back to socket state callback: %s"
+
+WINDOWS_SELECTOR_ERR_MSG = (
+    "On Windows, ctypes_cares.aio without the c-ares event thread needs an "
+    "asyncio.SelectorEventLoop or a winloop.Loop"
+)
+
+#: The query types of aiodns 4.0.4 (``query_dns`` here accepts more, see below).
+query_type_map: Dict[str, int] = {
+    "A": pycares.QUERY_TYPE_A,
+    "AAAA": pycares.QUERY_TYPE_AAAA,
+    "ANY": pycares.QUERY_TYPE_ANY,
+    "CAA": pycares.QUERY_TYPE_CAA,
+    "CNAME": pycares.QUERY_TYPE_CNAME,
+    "MX": pycares.QUERY_TYPE_MX,
+    "NAPTR": pycares.QUERY_TYPE_NAPTR,
+    "NS": pycares.QUERY_TYPE_NS,
+    "PTR": pycares.QUERY_TYPE_PTR,
+    "SOA": pycares.QUERY_TYPE_SOA,
+    "SRV": pycares.QUERY_TYPE_SRV,
+    "TXT": pycares.QUERY_TYPE_TXT,
+}
+
+query_class_map: Dict[str, int] = {
+    "IN": pycares.QUERY_CLASS_IN,
+    "CHAOS": pycares.QUERY_CLASS_CHAOS,
+    "HS": pycares.QUERY_CLASS_HS,
+    "NONE": pycares.QUERY_CLASS_NONE,
+    "ANY": pycares.QUERY_CLASS_ANY,
+}
+
+# Every type the binding supports, by upper- and lower-case name (other spellings go
+# through str.upper()).
+_QUERY_TYPES: Dict[str, int] = dict(
+    query_type_map,
+    HTTPS=pycares.QUERY_TYPE_HTTPS,
+    TLSA=pycares.QUERY_TYPE_TLSA,
+    URI=pycares.QUERY_TYPE_URI,
+)
+_QUERY_TYPES.update({name.lower(): code for name, code in _QUERY_TYPES.items()})
+_QUERY_CLASSES: Dict[str, int] = dict(query_class_map)
+_QUERY_CLASSES.update({name.lower(): code for name, code in query_class_map.items()})
+
+_SOCKET_BAD: int = pycares.ARES_SOCKET_BAD
+
+# The loop timer that drives c-ares's timeouts (see _start_timer):
+_TIMER_MAX = 1.0  # never sleep longer than this while sockets are open (safety net)
+_TIMER_SLACK = 0.001  # fire just after c-ares's deadline, not just before it
+_TIMER_TOLERANCE = 0.005  # a deadline moving earlier by less is not worth a re-arm
+
+_Callback = Callable[[Any, Optional[int]], None]
+
+
+def _qtype_code(qtype: Any) -> int:
+    """The RR type number for a type name in any case (slow path of the lookups)."""
+    try:
+        return _QUERY_TYPES[qtype.upper()]
+    except (KeyError, AttributeError, TypeError) as exc:
+        raise ValueError(f"invalid query type: {qtype}") from exc
+
+
+def _qclass_code(qclass: Any) -> int:
+    try:
+        return _QUERY_CLASSES[qclass]
+    except (KeyError, TypeError):
+        pass
+    try:
+        return _QUERY_CLASSES[qclass.upper()]
+    except (KeyError, AttributeError, TypeError) as exc:
+        raise ValueError(f"invalid query class: {qclass}") from exc
+
+
+def _dns_error(errorno: int) -> DNSError:
+    return DNSError(errorno, pycares.errno.strerror(errorno))
+
+
+def _closed_error() -> ResolverClosedError:
+    return ResolverClosedError(error.ARES_EDESTRUCTION, CLOSED_MESSAGE)
+
+
+def _loop_can_watch_sockets(loop: asyncio.AbstractEventLoop) -> bool:
+    """False for loops without add_reader/add_writer (Windows' proactor loop)."""
+    if sys.platform != "win32":
+        return True
+    return isinstance(loop, asyncio.SelectorEventLoop) or type(loop).__module__.startswith(
+        "winloop"
+    )
+
+
+class DNSResolver:
+    """An asyncio DNS resolver (aiodns 4.0.4 compatible).
+
+    ``nameservers``: servers to use instead of the system's (``'ip'`` or ``'ip:port'``,
+    IPv6 as ``'[addr]:port'``).  ``loop``: the loop the futures belong to (default:
+    ``asyncio.get_event_loop()``).  Other keyword arguments go to
+    :class:`ctypes_cares.Channel` (``timeout``, ``tries``, ``ndots``, ``rotate``,
+    ``udp_port``, ``domains``, ``flags``, ...); a ``sock_state_cb`` is ignored.
+
+    ``event_thread`` (not in aiodns): ``False`` drives c-ares from the loop (no thread;
+    the default), ``True`` lets c-ares run its own thread the way aiodns does (falling
+    back to the loop when that fails), ``None`` picks ``False`` unless the loop cannot
+    watch sockets (Windows proactor loop).
+    """
+
+    def __init__(
+        self,
+        nameservers: Optional[Sequence[str]] = None,
+        loop: Optional[asyncio.AbstractEventLoop] = None,
+        *,
+        event_thread: Optional[bool] = None,
+        **kwargs: Any,
+    ) -> None:
+        self._closed = True  # until construction succeeded: __del__ must do nothing
+        self.loop: asyncio.AbstractEventLoop = loop or asyncio.get_event_loop()
+        kwargs.pop("sock_state_cb", None)
+        self._timeout: Optional[float] = kwargs.pop("timeout", None)
+        self._read_fds: Set[int] = set()
+        self._write_fds: Set[int] = set()
+        self._timer: Optional[asyncio.TimerHandle] = None
+        self._timer_check_pending = False
+        # Event-thread mode: completions waiting to be run on the loop thread.
+        self._inbox: Deque[Tuple[Callable[..., None], Tuple[Any, ...]]] = collections.deque()
+        self._drain_pending = False
+        if event_thread is None:
+            event_thread = not _loop_can_watch_sockets(self.loop)
+        self._event_thread = bool(event_thread)
+        self._event_thread, self._channel = self._make_channel(**kwargs)
+        self._closed = False
+        if nameservers:
+            try:
+                self.nameservers = nameservers
+            except BaseException:
+                self._cleanup()  # release the channel now, not at garbage collection
+                raise
+
+    # -- channel creation ----------------------------------------------------------
+
+    def _make_channel(self, **kwargs: Any) -> Tuple[bool, Any]:
+        """Create the channel; returns ``(uses c-ares's event thread, channel)``.
+
+        In event-thread mode, an AresError from c-ares (e.g. no inotify watches left)
+        is logged and the channel is created in socket-callback mode instead.
+        """
+        if self._event_thread:
+            try:
+                return True, pycares.Channel(timeout=self._timeout, **kwargs)
+            except pycares.AresError as exc:
+                tail = _FALLBACK_LINUX if sys.platform == "linux" else _FALLBACK_OTHER
+                _LOGGER.warning(_FALLBACK_HEAD + tail, exc)
+                if sys.platform == "win32" and not isinstance(
+                    self.loop, asyncio.SelectorEventLoop
+                ):
+                    try:
+                        import winloop
+                    except ModuleNotFoundError as import_exc:
+                        raise RuntimeError(WINDOWS_SELECTOR_ERR_MSG) from import_exc
+                    if not isinstance(self.loop, winloop.Loop):
+                        raise RuntimeError(WINDOWS_SELECTOR_ERR_MSG) from exc
+
+        # The channel keeps its sock_state_cb alive for its whole life; a weak reference
+        # keeps that from holding the resolver (no resolver -> channel -> resolver cycle).
+        weak_self = weakref.ref(self)
+
+        def sock_state_cb_wrapper(fd: int, readable: int, writable: int) -> None:
+            resolver = weak_self()
+            if resolver is not None:
+                resolver._sock_state_cb(fd, readable, writable)
+
+        return False, pycares.Channel(
+            sock_state_cb=sock_state_cb_wrapper, timeout=self._timeout, **kwargs
+        )
+
+    # -- properties ----------------------------------------------------------------
+
+    @property
+    def nameservers(self) -> List[str]:
+        """The servers in use, without their ports (``['127.0.0.1']``; ``['']`` if none)."""
+        if self._closed:
+            raise _closed_error()
+        return [server.rsplit(":", 1)[0] for server in self._channel.servers]
+
+    @nameservers.setter
+    def nameservers(self, value: Iterable[str]) -> None:
+        if self._closed:
+            raise _closed_error()
+        self._channel.servers = value
+
+    # -- completions (on the loop thread) ------------------------------------------
+
+    def _bind(self, handler: Callable[..., None], *args: Any) -> _Callback:
+        """The binding's ``cb(result, errno)`` for ``handler(*args, result, errno)``."""
+        if self._event_thread:
+            return functools.partial(self._post, handler, *args)
+        return functools.partial(handler, *args)
+
+    def _get_future_callback(self) -> Tuple[asyncio.Future[Any], _Callback]:
+        future = self.loop.create_future()
+        return future, self._bind(self._callback, future)
+
+    def _get_query_future_callback(self, qtype: int) -> Tuple[asyncio.Future[Any], _Callback]:
+        future = self.loop.create_future()
+        return future, self._bind(self._query_callback, future, qtype)
+
+    @staticmethod
+    def _callback(fut: asyncio.Future[Any], result: Any, errorno: Optional[int]) -> None:
+        # A cancelled awaiter (or a rejection already reported) left the future done.
+        if fut.done():
+            return
+        if errorno is not None:
+            fut.set_exception(_dns_error(errorno))
+        else:
+            fut.set_result(result)
+
+    @staticmethod
+    def _query_callback(
+        fut: asyncio.Future[Any], qtype: int, result: Any, errorno: Optional[int]
+    ) -> None:
+        if fut.done():
+            return
+        if errorno is not None:
+            fut.set_exception(_dns_error(errorno))
+            return
+        try:
+            converted = convert_result(result, qtype)
+        except DNSError as exc:
+            fut.set_exception(exc)
+        else:
+            fut.set_result(converted)
+
+    @staticmethod
+    def _gethostbyname_callback(
+        fut: asyncio.Future[Any], host: str, result: Any, errorno: Optional[int]
+    ) -> None:
+        if fut.done():
+            return
+        if errorno is not None:
+            fut.set_exception(_dns_error(errorno))
+            return
+        name = result.cnames[0].name if result.cnames else host
+        addresses = [node.addr[0].decode() for node in result.nodes]
+        fut.set_result(AresHostResult(name=name, aliases=[], addresses=addresses))
+
+    @contextlib.contextmanager
+    def _capture_ares_error(self, fut: asyncio.Future[Any]) -> Iterator[None]:
+        """Turn a synchronous AresError of the channel call into ``fut``'s DNSError."""
+        try:
+            yield
+        except pycares.AresError as exc:
+            self._reject(fut, exc)
+
+    @staticmethod
+    def _reject(fut: asyncio.Future[Any], exc: BaseException) -> None:
+        # The binding reports a refused submission twice (callback, then AresError);
+        # whichever arrives first completes the future.
+        if not fut.done():
+            status = exc.args[0] if exc.args else None
+            if not isinstance(status, int):  # e.g. the message-only construction error
+                status = error.ARES_EFORMERR
+            fut.set_exception(_dns_error(status))
+
+    # -- event-thread mode: completions cross to the loop in batches ----------------
+
+    def _post(self, handler: Callable[..., None], *args: Any) -> None:
+        """Queue a completion for the loop thread (called on c-ares's thread)."""
+        self._inbox.append((handler, args))
+        if not self._drain_pending:
+            self._drain_pending = True
+            try:
+                self.loop.call_soon_threadsafe(self._drain_inbox)
+            except RuntimeError:
+                # The loop is closed: nobody can await these futures any more.
+                self._inbox.clear()
+                self._drain_pending = False
+
+    def _drain_inbox(self) -> None:
+        # Clear the flag BEFORE draining: a completion queued after the last popleft
+        # then schedules a new drain instead of being stranded.
+        self._drain_pending = False
+        inbox = self._inbox
+        while inbox:
+            handler, args = inbox.popleft()
+            try:
+                handler(*args)
+            except Exception as exc:  # pragma: no cover - handlers guard themselves
+                self.loop.call_exception_handler(
+                    {"message": "ctypes_cares.aio: DNS completion failed", "exception": exc}
+                )
+
+    # -- socket-callback mode: c-ares driven by the loop ----------------------------
+    #
+    # Invariants:
+    # * c-ares reports (fd, 0, 0) BEFORE it closes a socket, and we stop watching the fd
+    #   right then, so a reused fd number is never watched on behalf of an old socket.
+    # * one timer at most (self._timer), armed for c-ares's earliest deadline whenever
+    #   sockets are open, re-armed only when that deadline moves materially earlier
+    #   (a timer that fires early just processes nothing and re-arms).
+    # * the deadline is re-read once per loop iteration after submissions and socket
+    #   activity (_timer_check_pending), not once per query.
+
+    def _sock_state_cb(self, fd: int, readable: Any, writable: Any) -> None:
+        if self._closed:
+            # Late notifications, e.g. from the binding's destroyer thread.
+            return
+        loop = self.loop
+        read_fds = self._read_fds
+        write_fds = self._write_fds
+        if readable:
+            if fd not in read_fds:
+                loop.add_reader(fd, self._process, fd, _SOCKET_BAD)
+                read_fds.add(fd)
+        elif fd in read_fds:
+            loop.remove_reader(fd)
+            read_fds.discard(fd)
+        if writable:
+            if fd not in write_fds:
+                loop.add_writer(fd, self._process, _SOCKET_BAD, fd)
+                write_fds.add(fd)
+        elif fd in write_fds:
+            loop.remove_writer(fd)
+            write_fds.discard(fd)
+        if read_fds or write_fds:
+            if self._timer is None:
+                self._check_timer_soon()
+        elif self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _process(self, read_fd: int, write_fd: int) -> None:
+        """One c-ares processing step (a socket is ready, or a deadline passed)."""
+        if self._closed:
+            return
+        try:
+            self._channel.process_fd(read_fd, write_fd)
+        except Exception as exc:
+            self._abort(exc)
+            return
+        if not self._timer_check_pending:
+            self._check_timer_soon()
+
+    def _abort(self, exc: Exception) -> None:
+        """The channel failed while processing (e.g. it was closed behind our back).
+
+        A socket that stays readable would run the failing step again on every loop
+        iteration, so: report once, fail what is in flight, close the resolver.
+        """
+        self.loop.call_exception_handler(
+            {"message": "ctypes_cares.aio: c-ares processing failed; resolver closed",
+             "exception": exc}
+        )
+        try:
+            self._channel.cancel()
+        except Exception:  # the channel is unusable: its requests end with it
+            pass
+        self._cleanup()
+
+    def _check_timer_soon(self) -> None:
+        """Re-read c-ares's next deadline later in this loop iteration (once)."""
+        if self._timer_check_pending or self._event_thread:
+            return
+        self._timer_check_pending = True
+        self.loop.call_soon(self._start_timer)
+
+    def _start_timer(self) -> None:
+        """Arm (or move earlier) the one timer for c-ares's next deadline."""
+        self._timer_check_pending = False
+        if self._closed:
+            return
+        timer = self._timer
+        if not (self._read_fds or self._write_fds):
+            # No socket open: nothing in flight can time out.
+            if timer is not None:
+                timer.cancel()
+                self._timer = None
+            return
+        loop = self.loop
+        when = loop.time() + self._channel.timeout(_TIMER_MAX) + _TIMER_SLACK
+        if timer is not None:
+            if timer.when() <= when + _TIMER_TOLERANCE:
+                return
+            timer.cancel()
+        self._timer = loop.call_at(when, self._timer_cb)
+
+    def _timer_cb(self) -> None:
+        self._timer = None
+        if self._read_fds or self._write_fds:
+            self._process(_SOCKET_BAD, _SOCKET_BAD)  # expire what is due, then re-arm
+
+    # -- lookups -------------------------------------------------------------------
+
+    def query_dns(
+        self, host: str, qtype: str, qclass: Optional[str] = None
+    ) -> "asyncio.Future[pycares.DNSResult]":
+        """Look up ``host``'s records of type ``qtype``; the future gets a ``DNSResult``.
+
+        ``qtype``: any type name the binding supports, in any case ('A', 'aaaa', 'MX',
+        'TXT', 'SRV', 'HTTPS', 'TLSA', 'URI', 'ANY', ...); ``qclass``: 'IN' (default),
+        'CHAOS', 'HS', 'NONE' or 'ANY'.  Unknown names raise ValueError at once; DNS
+        failures set ``DNSError(status, message)`` on the future.
+        """
+        try:
+            code = _QUERY_TYPES[qtype]
+        except (KeyError, TypeError):
+            code = _qtype_code(qtype)
+        if self._closed:
+            raise _closed_error()
+        fut = self.loop.create_future()
+        callback = self._bind(self._callback, fut)
+        try:
+            if qclass is None:
+                self._channel.query(host, code, callback=callback)
+            else:
+                self._channel.query(
+                    host, code, query_class=_qclass_code(qclass), callback=callback
+                )
+        except pycares.AresError as exc:
+            self._reject(fut, exc)
+        if not self._timer_check_pending:
+            self._check_timer_soon()
+        return fut
+
+    def query(self, host: str, qtype: str, qclass: Optional[str] = None) -> "asyncio.Future[Any]":
+        """Deprecated: like :meth:`query_dns`, but with pycares-4 shaped results.
+
+        A, AAAA, MX, NS, TXT, SRV, NAPTR, CAA give a list, CNAME, SOA, PTR one object
+        (see :mod:`ctypes_cares.aio.compat`); no record of the asked type gives
+        ``DNSError(ARES_ENODATA)``.
+        """
+        warnings.warn(
+            "query() is deprecated, use query_dns() instead", DeprecationWarning, stacklevel=2
+        )
+        try:
+            code = _QUERY_TYPES[qtype]
+        except (KeyError, TypeError):
+            code = _qtype_code(qtype)
+        qclass_code = None if qclass is None else _qclass_code(qclass)
+        if self._closed:
+            raise _closed_error()
+        fut, callback = self._get_query_future_callback(code)
+        if qclass_code is None:
+            return self._submit(fut, "query", host, code, callback=callback)
+        return self._submit(fut, "query", host, code, query_class=qclass_code, callback=callback)
+
+    def gethostbyname(
+        self, host: str, family: socket.AddressFamily
+    ) -> "asyncio.Future[AresHostResult]":
+        """Deprecated: addresses of ``host`` for ``family`` as an ``AresHostResult``.
+
+        ``name`` is the target of the first CNAME (or ``host``), ``aliases`` is ``[]``.
+        """
+        warnings.warn(
+            "gethostbyname() is deprecated, use getaddrinfo() instead",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        if self._closed:
+            raise _closed_error()
+        fut = self.loop.create_future()
+        callback = self._bind(self._gethostbyname_callback, fut, host)
+        return self._submit(fut, "getaddrinfo", host, None, family=family, callback=callback)
+
+    def getaddrinfo(
+        self,
+        host: str,
+        family: socket.AddressFamily = socket.AF_UNSPEC,
+        port: Optional[int] = None,
+        proto: int = 0,
+        type: int = 0,
+        flags: int = 0,
+    ) -> "asyncio.Future[pycares.AddrInfoResult]":
+        """getaddrinfo(3) through c-ares; the future gets an ``AddrInfoResult``.
+
+        ``flags`` are c-ares ``ARES_AI_*`` values; node addresses are bytes
+        (``node.addr == (b'10.0.0.1', port)``).
+        """
+        if self._closed:
+            raise _closed_error()
+        fut, callback = self._get_future_callback()
+        return self._submit(fut, "getaddrinfo", host, port, family=family, type=type,
+                            proto=proto, flags=flags, callback=callback)
+
+    def getnameinfo(
+        self, sockaddr: Any, flags: int = 0
+    ) -> "asyncio.Future[pycares.NameInfoResult]":
+        """getnameinfo(3): ``sockaddr`` is ``(ip, port)`` or ``(ip6, port, flow, scope)``."""
+        if self._closed:
+            raise _closed_error()
+        fut, callback = self._get_future_callback()
+        return self._submit(fut, "getnameinfo", sockaddr, flags, callback=callback)
+
+    def gethostbyaddr(self, name: str) -> "asyncio.Future[pycares.HostResult]":
+        """Reverse lookup of an IPv4/IPv6 address; ValueError at once for a bad one."""
+        if self._closed:
+            raise _closed_error()
+        fut, callback = self._get_future_callback()
+        return self._submit(fut, "gethostbyaddr", name, callback=callback)
+
+    def _submit(
+        self, fut: asyncio.Future[Any], method: str, *args: Any, **kwargs: Any
+    ) -> asyncio.Future[Any]:
+        """Call a channel method for ``fut``; a synchronous AresError lands on ``fut``."""
+        with self._capture_ares_error(fut):
+            getattr(self._channel, method)(*args, **kwargs)
+        self._check_timer_soon()
+        return fut
+
+    # -- control and lifetime ------------------------------------------------------
+
+    def cancel(self) -> None:
+        """Abort every lookup in flight: their futures get ``DNSError(ARES_ECANCELLED)``.
+
+        A no-op on a closed resolver (close() already cancelled everything).
+        """
+        if self._closed:
+            return
+        self._channel.cancel()
+
+    async def close(self) -> None:
+        """Cancel what is in flight, stop watching sockets, release the channel.
+
+        Idempotent.  Afterwards every lookup raises ``DNSError(ARES_EDESTRUCTION, ...)``
+        (a :class:`~ctypes_cares.aio.error.ResolverClosedError`).
+        """
+        if not self._closed:
+            try:
+                self._channel.cancel()
+            finally:
+                self._cleanup()
+
+    def _cleanup(self) -> None:
+        """Stop watching sockets, drop the timer, hand the channel to the binding."""
+        if self._closed:
+            return
+        self._closed = True
+        loop = self.loop
+        timer = self._timer
+        self._timer = None
+        if timer is not None:
+            timer.cancel()
+        if not loop.is_closed():  # a closed loop watches nothing any more
+            for fd in self._read_fds:
+                loop.remove_reader(fd)
+            for fd in self._write_fds:
+                loop.remove_writer(fd)
+        self._read_fds.clear()
+        self._write_fds.clear()
+        self._channel.close()
+
+    async def __aenter__(self) -> "DNSResolver":
+        return self
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        await self.close()
+
+    def __del__(self) -> None:
+        if hasattr(self, "_channel"):
+            self._cleanup()
+
