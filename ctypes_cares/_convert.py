@@ -40,10 +40,19 @@ def c_string(data: bytes) -> bytes:
     return data
 
 
-def _c_int(value: Any, what: str) -> int:
+def check_c_int(value: Any, what: str) -> int:
+    """An int that fits a C ``int`` (ctypes would silently truncate it)."""
     value = check_int(value, what)
     if not -(2**31) <= value < 2**31:
         raise OverflowError(f"{what}={value} does not fit in a C int")
+    return value
+
+
+def check_u32(value: Any, what: str) -> int:
+    """An int that fits a C ``uint32_t`` (ctypes would silently truncate it)."""
+    value = check_int(value, what)
+    if not 0 <= value <= 0xFFFFFFFF:
+        raise OverflowError(f"{what}={value} does not fit in an unsigned 32-bit int")
     return value
 
 
@@ -66,20 +75,20 @@ def build_options(
     options = _lib.ares_options()
     optmask = 0
     if flags is not None:
-        options.flags = _c_int(flags, "flags")
+        options.flags = check_c_int(flags, "flags")
         optmask |= _lib.ARES_OPT_FLAGS
     if timeout is not None:
         if not isinstance(timeout, (int, float)):
             raise TypeError(f"timeout must be a number, not {type(timeout).__name__}")
         if not timeout >= 0:  # also rejects NaN
             raise ValueError("timeout must be a non-negative number of seconds")
-        options.timeout = _c_int(int(timeout * 1000), "timeout (ms)")
+        options.timeout = check_c_int(int(timeout * 1000), "timeout (ms)")
         optmask |= _lib.ARES_OPT_TIMEOUTMS
     if tries is not None:
-        options.tries = _c_int(tries, "tries")
+        options.tries = check_c_int(tries, "tries")
         optmask |= _lib.ARES_OPT_TRIES
     if ndots is not None:
-        options.ndots = _c_int(ndots, "ndots")
+        options.ndots = check_c_int(ndots, "ndots")
         optmask |= _lib.ARES_OPT_NDOTS
     if tcp_port is not None:
         options.tcp_port = check_port(tcp_port)
@@ -88,10 +97,10 @@ def build_options(
         options.udp_port = check_port(udp_port)
         optmask |= _lib.ARES_OPT_UDP_PORT
     if socket_send_buffer_size is not None:
-        options.socket_send_buffer_size = _c_int(socket_send_buffer_size, "socket_send_buffer_size")
+        options.socket_send_buffer_size = check_c_int(socket_send_buffer_size, "socket_send_buffer_size")
         optmask |= _lib.ARES_OPT_SOCK_SNDBUF
     if socket_receive_buffer_size is not None:
-        options.socket_receive_buffer_size = _c_int(
+        options.socket_receive_buffer_size = check_c_int(
             socket_receive_buffer_size, "socket_receive_buffer_size"
         )
         optmask |= _lib.ARES_OPT_SOCK_RCVBUF
@@ -236,9 +245,9 @@ def sockaddr_for(address: Any) -> Any:
         sa6 = _lib.sockaddr_in6()
         set_family(sa6, "sin6", socket.AF_INET6)
         sa6.sin6_port = socket.htons(check_port(port))
-        sa6.sin6_flowinfo = socket.htonl(check_int(flowinfo, "flowinfo") & 0xFFFFFFFF)
+        sa6.sin6_flowinfo = socket.htonl(check_u32(flowinfo, "flowinfo"))
         sa6.sin6_addr._S6_u8[:] = list(packed)
-        sa6.sin6_scope_id = check_int(scope_id, "scope_id") & 0xFFFFFFFF
+        sa6.sin6_scope_id = check_u32(scope_id, "scope_id")
         return sa6
     raise ValueError("Invalid address argument")
 

@@ -37,6 +37,7 @@ from ._convert import (
     build_options,
     c_string,
     addrinfo_result,
+    check_c_int,
     check_int,
     host_result,
     parse_ip,
@@ -48,6 +49,7 @@ from ._dnsrec import decode_dns_record
 from .errno import (
     ARES_EBADNAME,
     ARES_EBADRESP,
+    ARES_EBADSTR,
     ARES_ENOMEM,
     ARES_ENOTIMP,
     ARES_ESERVICE,
@@ -88,6 +90,14 @@ _next_request_id = itertools.count(1).__next__
 
 #: Set by the atexit hook: from then on the thunks return at once.
 _finalizing = False
+
+#: Before 1.34.9, ares_cancel called from inside one of the channel's own callbacks frees
+#: queries the outer c-ares call is still walking (a double free with 1.17 and 1.18).
+#: There, cancel() from a callback is handed to a short-lived thread, which cancels as
+#: soon as the c-ares call running the callback has returned.
+_CANCEL_REENTRANT = caps.version >= (1, 34, 9)
+#: ``.cores``: the cores whose request callback is running on this thread (innermost last).
+_delivering = threading.local()
 
 
 # --------------------------------------------------------------------------------------
@@ -325,11 +335,12 @@ class Channel:
             options.evsys = _lib.ARES_EVSYS_DEFAULT
             optmask |= _lib.ARES_OPT_EVENT_THREAD
         else:
-            raise AresError(
-                ARES_ENOTIMP,
-                f"c-ares {caps.version_str} has no event thread (needs c-ares >= 1.26 "
-                "built with threads); pass sock_state_cb and drive the channel yourself",
-            )
+            # No event thread in this library: our poller thread takes its place and
+            # learns the sockets through the same sock_state_cb route.
+            options.sock_state_cb = _SOCK_STATE_THUNK
+            options.sock_state_cb_data = token
+            optmask |= _lib.ARES_OPT_SOCK_STATE_CB
+        use_poller = not sock_state_cb and not caps.event_thread
         optmask |= add_string_options(
             options, keep, lookups=lookups, domains=domains, resolvconf_path=resolvconf_path
         )
@@ -342,9 +353,12 @@ class Channel:
         del keep
         if status != ARES_SUCCESS or not ptr:
             raise AresError("Failed to initialize c-ares channel")
-        core = Core(ptr, sock_state_cb if sock_state_cb else None, token)
-        if sock_state_cb:
+        serial = threading.RLock() if use_poller or not caps.threadsafe else None
+        core = Core(ptr, sock_state_cb if sock_state_cb else None, token, serial)
+        if sock_state_cb or use_poller:
             sock_state_targets[token] = core
+        if use_poller:
+            core.start_poller()
         live_cores.add(core)
         self._core = core
         destroyer.start()
@@ -405,6 +419,8 @@ class Channel:
 
     def _deliver(self, request_id: int, result: Any, status: int) -> None:
         callback = self._pending.get(request_id)
+        delivering = _delivering.__dict__.setdefault("cores", [])
+        delivering.append(self._core)
         try:
             if callback is not None:
                 if status == ARES_SUCCESS:
@@ -414,6 +430,7 @@ class Channel:
         except BaseException as exc:
             report(exc, f"DNS callback {callback!r}", callback)
         finally:
+            delivering.pop()
             self._pending.pop(request_id, None)
             if self._waiting:
                 with self._wait_cv:
@@ -540,10 +557,10 @@ class Channel:
         else:
             service = ascii_bytes(port)
         hints = _lib.ares_addrinfo_hints(
-            check_int(flags, "flags"),
-            check_int(family, "family"),
-            check_int(type, "type"),
-            check_int(proto, "proto"),
+            check_c_int(flags, "flags"),
+            check_c_int(family, "family"),
+            check_c_int(type, "type"),
+            check_c_int(proto, "proto"),
         )
         ptr = self._enter()
         try:
@@ -576,7 +593,7 @@ class Channel:
     def getnameinfo(self, address: Any, flags: int, *, callback: Callback) -> None:
         """getnameinfo(3): ``address`` is ``(ip, port)`` or ``(ip, port, flowinfo, scope_id)``."""
         _check_callable(callback)
-        flags = check_int(flags, "flags")
+        flags = check_c_int(flags, "flags")
         sa = sockaddr_for(address)
         ptr = self._enter()
         try:
@@ -590,8 +607,29 @@ class Channel:
     # -- control -------------------------------------------------------------------
 
     def cancel(self) -> None:
-        """Cancel every pending request: callbacks get ARES_ECANCELLED before this returns."""
+        """Cancel every pending request: callbacks get ARES_ECANCELLED before this returns.
+
+        (From inside one of this channel's callbacks on c-ares < 1.34.9, shortly after
+        instead: see ``_CANCEL_REENTRANT``.)
+        """
+        core = self._core
+        if not _CANCEL_REENTRANT and core in getattr(_delivering, "cores", ()):
+            if core is None or core.closed:
+                raise RuntimeError(DESTROYED)
+            threading.Thread(target=self._cancel_later, name="ctypes_cares-cancel", daemon=True).start()
+            return
         ptr = self._enter()
+        try:
+            lib.ares_cancel(ptr)
+        finally:
+            self._leave()
+
+    def _cancel_later(self) -> None:
+        """cancel() for a callback: runs once the c-ares call delivering it has returned."""
+        try:
+            ptr = self._enter()  # waits for that call (the serial lock or c-ares's own)
+        except RuntimeError:
+            return  # closed meanwhile: destruction cancels what is pending
         try:
             lib.ares_cancel(ptr)
         finally:
@@ -599,10 +637,10 @@ class Channel:
 
     def reinit(self) -> None:
         """Re-read the system configuration (c-ares >= 1.22); AresError on failure."""
-        if not caps.reinit:
-            _not_available("reinit()", "1.22.0")
-        ptr = self._enter()
+        ptr = self._enter()  # a closed channel says so first, whatever the library
         try:
+            if not caps.reinit:
+                _not_available("reinit()", "1.22.0")
             status = lib.ares_reinit(ptr)
         finally:
             self._leave()
@@ -620,7 +658,10 @@ class Channel:
         if core is None or core.closed:
             raise RuntimeError(DESTROYED)
         deadline = None
-        if timeout is not None and timeout >= 0:
+        if timeout is not None and timeout != timeout:  # NaN would mean "no limit" below
+            raise ValueError("timeout must be a number, not NaN")
+        # Negative, or too long for Condition.wait(): no limit.
+        if timeout is not None and 0 <= timeout < threading.TIMEOUT_MAX:
             deadline = _monotonic() + timeout
         with self._wait_cv:
             self._waiting += 1
@@ -661,10 +702,15 @@ class Channel:
     @servers.setter
     def servers(self, servers: Iterable[Any]) -> None:
         csv = ",".join(s.decode("ascii") if isinstance(s, bytes) else s for s in servers)
-        data = c_string(csv.encode("ascii"))
+        data = csv.encode("ascii")
         ptr = self._enter()
         try:
-            status = lib.ares_set_servers_ports_csv(ptr, data)
+            if b"\x00" in data:  # c-ares reads a C string: a NUL would cut the list short
+                status = ARES_EBADSTR
+            elif data:
+                status = lib.ares_set_servers_ports_csv(ptr, data)
+            else:  # c-ares < 1.20 ignores an empty CSV instead of clearing the list
+                status = lib.ares_set_servers_ports(ptr, None)
         finally:
             self._leave()
         if status != ARES_SUCCESS:
@@ -695,8 +741,8 @@ class Channel:
 
     def process_fd(self, read_fd: int, write_fd: int) -> None:
         """Process readiness of c-ares sockets (ARES_SOCKET_BAD for "none")."""
-        read_fd = check_int(read_fd, "read_fd")
-        write_fd = check_int(write_fd, "write_fd")
+        read_fd = _check_socket(read_fd, "read_fd")
+        write_fd = _check_socket(write_fd, "write_fd")
         ptr = self._enter()
         try:
             lib.ares_process_fd(ptr, read_fd, write_fd)
@@ -722,7 +768,10 @@ class Channel:
                 raise ValueError("timeout needs to be a positive number or None")
             if math.isinf(t) or math.isnan(t):
                 raise ValueError("timeout must be finite")
-            maxtv = _lib.timeval(int(math.floor(t)), int(math.fmod(t, 1) * 1_000_000))
+            seconds = int(math.floor(t))
+            if ctypes.c_long(seconds).value != seconds:  # ctypes would silently wrap it
+                raise OverflowError(f"timeout {t} is too large")
+            maxtv = _lib.timeval(seconds, int(math.fmod(t, 1) * 1_000_000))
         tv = _lib.timeval()
         ptr = self._enter()
         try:
@@ -739,6 +788,14 @@ class Channel:
 # Helpers for the methods above.
 
 _monotonic = time.monotonic
+
+
+def _check_socket(fd: Any, what: str) -> int:
+    """A socket number that fits ``ares_socket_t`` (ctypes would silently truncate it)."""
+    fd = check_int(fd, what)
+    if _lib.ares_socket_t(fd).value != fd:
+        raise OverflowError(f"{what}={fd} is not a valid socket number")
+    return fd
 
 
 def _not_available(what: str, version: str) -> None:

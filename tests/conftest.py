@@ -8,6 +8,7 @@ from typing import Iterator
 import pytest
 
 from dnsserver import DNSServer  # tests/ is on sys.path (rootdir conftest, no __init__.py)
+from capabilities import pytest_terminal_summary  # noqa: F401  (a hook: counts capability skips)
 
 
 def _check_server(server: DNSServer) -> None:
@@ -60,3 +61,29 @@ def dns_server6() -> Iterator[DNSServer]:
 
 
 # --- channel fixtures (binding) ---------------------------------------------------------
+
+from cares_helpers import ChannelFactory, Requester  # noqa: E402
+
+import ctypes_cares  # noqa: E402
+
+
+@pytest.fixture
+def make_channel(dns_server: DNSServer) -> Iterator[ChannelFactory]:
+    """Factory of channels on the test server (see ChannelFactory), closed after the test."""
+    factory = ChannelFactory(dns_server.address)
+    yield factory
+    factory.close_all()
+
+
+@pytest.fixture
+def channel(make_channel: ChannelFactory) -> ctypes_cares.Channel:
+    """An event-thread channel on the test server (timeout 1 s, 1 try), closed afterwards."""
+    return make_channel()
+
+
+@pytest.fixture
+def resolve() -> Iterator[Requester]:
+    """Submits requests with recording callbacks; checks each ran at most once."""
+    requester = Requester()
+    yield requester
+    requester.check()
