@@ -7,6 +7,8 @@ errors).  Crash-class cases run in a subprocess with ``-X faulthandler``.
 
 from __future__ import annotations
 
+from capabilities import needs, needs_version
+from ctypes_cares._lib import caps
 import asyncio
 import gc
 import importlib.util
@@ -186,6 +188,7 @@ def test_query_dns_any_cname_and_ttl(run: Any, zone: DNSServer) -> None:
     run(main())
 
 
+@needs("query_cache", "1.31")  # the second answer comes from the cache
 def test_query_dns_class(run: Any, dns_server: DNSServer) -> None:
     dns_server.add("version.example", "TXT", "v1", rclass=3)
 
@@ -225,6 +228,7 @@ def test_query_type_maps() -> None:
     assert aio.pycares is ctypes_cares
 
 
+@needs("dnsrec", "1.28")  # 1.17/1.18 report ECONNREFUSED after SERVFAIL/REFUSED
 # ---------------------------------------------------------------------- DNS errors
 
 @pytest.mark.parametrize("mode, errno", [
@@ -274,6 +278,7 @@ def test_timeout_on_time(run: Any, zone: DNSServer) -> None:
     run(main())
 
 
+@needs_version("1.29")  # server latency metrics
 def test_timer_moves_earlier_for_adaptive_timeouts(run: Any, zone: DNSServer) -> None:
     """c-ares shortens timeouts once it knows the server's latency (5 x average, at
     least 250 ms): a query sent while the timer waits for an older, longer deadline
@@ -298,6 +303,7 @@ def test_timer_moves_earlier_for_adaptive_timeouts(run: Any, zone: DNSServer) ->
     run(main())
 
 
+@needs("dnsrec", "1.28")  # name validation at submission
 def test_bad_names(run: Any, dns_server: DNSServer) -> None:
     async def main() -> None:
         async with make(dns_server) as resolver:
@@ -319,6 +325,7 @@ def test_bad_names(run: Any, dns_server: DNSServer) -> None:
     run(main())
 
 
+@needs_version("1.24")  # ARES_ENOSERVER
 def test_no_servers(run: Any, dns_server: DNSServer) -> None:
     async def main() -> None:
         async with make(dns_server) as resolver:
@@ -382,6 +389,7 @@ def test_gethostbyname_deprecated(run: Any, zone: DNSServer) -> None:
     run(main())
 
 
+@needs("query_cache", "1.31")  # the second PTR lookup comes from the cache
 def test_gethostbyaddr_and_getnameinfo(run: Any, zone: DNSServer) -> None:
     async def main() -> None:
         async with make(zone, lookups="b") as resolver:
@@ -741,7 +749,8 @@ def test_event_thread_mode(run: Any, zone: DNSServer) -> None:
                     assert outcome.answer[0].type == (1 if qtype == "A" else 28)
                 else:  # www.example has no MX or TXT: no data
                     assert isinstance(outcome, DNSError) and outcome.args[0] == 1
-            await expect_dns_error(resolver.query_dns("bad name", "A"), 8)
+            if caps.dnsrec:  # c-ares < 1.28 sends such names to the server
+                await expect_dns_error(resolver.query_dns("bad name", "A"), 8)
             with pytest.warns(DeprecationWarning):
                 assert (await resolver.query("example", "MX"))[0].priority in (10, 20)
             host = await resolver.getaddrinfo("localhost", socket.AF_INET)

@@ -1,0 +1,207 @@
+"""One measurement: one client, one workload, one event loop, in this (fresh) process.
+
+Started by ``run.py`` inside the benchmark venv, one process per measurement, so that
+the peak RSS it reports belongs to that client alone. Prints one JSON object on stdout.
+
+    python benchmarks/loadgen.py --client aiodns --workload a --loop uvloop \\
+        --server 127.0.0.1:5353 --queries 20000 --concurrency 256 --tag r0
+
+Both clients get the same resolver arguments (``--timeout``, ``--tries``, optionally
+``--rcvbuf``) and nothing else, so c-ares's query cache keeps its default (on, in c-ares >= 1.31) on both sides;
+every query asks a name never asked before (``<tag>`` makes names unique per run), so
+the cache is filled but never hit.
+
+This file must import ``ctypes_cares`` from the venv's installed wheel, never from the
+source tree: run as a script, its own directory (``benchmarks/``) is first on sys.path,
+not the repository root.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import json
+import resource
+import socket
+import sys
+import time
+from typing import Any
+
+from workloads import WORKLOADS, Workload
+
+# client name -> (module with DNSResolver, extra DNSResolver keyword arguments)
+CLIENTS: dict[str, tuple] = {
+    "aiodns": ("aiodns", {}),
+    "ctypes_cares": ("ctypes_cares.aio", {}),
+    # Not the default: ctypes_cares.aio driven by c-ares's own thread, as aiodns is.
+    "ctypes_cares+thread": ("ctypes_cares.aio", {"event_thread": True}),
+}
+
+MAX_ERROR_SAMPLES = 5
+
+
+def peak_rss_kib() -> int:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak // 1024 if sys.platform == "darwin" else peak  # macOS says bytes
+
+
+def udp_receive_drops() -> int:
+    """Linux's count of UDP datagrams dropped for a full socket receive buffer (the whole
+    machine's, so other traffic counts too); -1 where it cannot be read."""
+    try:
+        with open("/proc/net/snmp") as snmp:
+            rows = [line.split() for line in snmp if line.startswith("Udp:")]
+        return int(rows[1][rows[0].index("RcvbufErrors")])
+    except (OSError, IndexError, ValueError):
+        return -1
+
+
+def library_facts(client: str) -> dict[str, Any]:
+    """Which package and libcares this client really used (for the report header)."""
+    if client.startswith("ctypes_cares"):
+        import ctypes_cares
+
+        caps = ctypes_cares.capabilities
+        return {
+            "package": f"ctypes_cares {ctypes_cares.__version__}",
+            "file": ctypes_cares.__file__,
+            "c_ares": caps.version_str,
+        }
+    import aiodns
+    import pycares
+
+    return {
+        "package": f"aiodns {aiodns.__version__} / pycares {pycares.__version__}",
+        "file": aiodns.__file__,
+        "c_ares": getattr(pycares, "ARES_VERSION", "?"),
+    }
+
+
+class Tally:
+    def __init__(self) -> None:
+        self.ok = 0
+        self.wrong = 0  # answered, but not with the expected records
+        self.errors = 0  # raised (DNSError, timeout, anything)
+        self.samples: list[str] = []
+
+    def note(self, text: str) -> None:
+        if len(self.samples) < MAX_ERROR_SAMPLES:
+            self.samples.append(text)
+
+
+async def ask(resolver: Any, workload: Workload, name: str) -> int:
+    """Send one question; return how many answer records (nodes) of the right type came."""
+    if workload.qtype == "getaddrinfo":
+        result = await resolver.getaddrinfo(name, family=socket.AF_INET)
+        return sum(1 for node in result.nodes if node.family == socket.AF_INET)
+    result = await resolver.query_dns(name, workload.qtype)
+    return sum(1 for record in result.answer if record.type == workload.record_type)
+
+
+async def drive(resolver: Any, workload: Workload, names: list[str], concurrency: int) -> Tally:
+    """Ask every name once with ``concurrency`` workers sharing one iterator."""
+    tally = Tally()
+    pending = iter(names)
+
+    async def worker() -> None:
+        for name in pending:
+            try:
+                count = await ask(resolver, workload, name)
+            except Exception as exc:
+                tally.errors += 1
+                tally.note(f"{name}: {type(exc).__name__}: {exc}")
+            else:
+                if count == workload.expected:
+                    tally.ok += 1
+                else:
+                    tally.wrong += 1
+                    tally.note(f"{name}: {count} records, expected {workload.expected}")
+
+    await asyncio.gather(*(worker() for _ in range(min(concurrency, len(names)))))
+    return tally
+
+
+async def measure(args: argparse.Namespace) -> dict[str, Any]:
+    module_name, extra = CLIENTS[args.client]
+    module = importlib.import_module(module_name)
+    workload = WORKLOADS[args.workload]
+    options = {"timeout": args.timeout, "tries": args.tries}
+    if args.rcvbuf:
+        options["socket_receive_buffer_size"] = args.rcvbuf
+    resolver = module.DNSResolver(nameservers=[args.server], **options, **extra)
+    try:
+        # Warm-up on names of their own: sockets opened, code paths (and PyPy's JIT) hot.
+        warm = [workload.name(i, f"{args.tag}w") for i in range(args.warmup)]
+        await drive(resolver, workload, warm, args.concurrency)
+        rss_before = peak_rss_kib()
+
+        names = [workload.name(i, args.tag) for i in range(args.queries)]
+        drops0 = udp_receive_drops()
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        tally = await drive(resolver, workload, names, args.concurrency)
+        wall = time.perf_counter() - wall0
+        cpu = time.process_time() - cpu0  # all threads: includes c-ares's event thread
+        drops = udp_receive_drops() - drops0 if drops0 >= 0 else -1
+    finally:
+        await resolver.close()
+    return {
+        "client": args.client,
+        "workload": args.workload,
+        "loop": args.loop,
+        "queries": args.queries,
+        "concurrency": args.concurrency,
+        "ok": tally.ok,
+        "wrong": tally.wrong,
+        "errors": tally.errors,
+        "error_samples": tally.samples,
+        "seconds": wall,
+        "cpu_seconds": cpu,
+        "qps": args.queries / wall if wall > 0 else 0.0,
+        "udp_rcvbuf_drops": drops,
+        "rss_kib_after_warmup": rss_before,
+        "rss_kib_peak": peak_rss_kib(),
+        "python": f"{sys.implementation.name} {sys.version.split()[0]}",
+        **library_facts(args.client),
+    }
+
+
+def new_loop(kind: str) -> asyncio.AbstractEventLoop:
+    if kind == "uvloop":
+        import uvloop
+
+        return uvloop.new_event_loop()
+    if kind == "default":
+        return asyncio.new_event_loop()
+    raise SystemExit(f"unknown loop {kind!r}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--client", choices=sorted(CLIENTS), required=True)
+    parser.add_argument("--workload", choices=sorted(WORKLOADS), required=True)
+    parser.add_argument("--loop", choices=["default", "uvloop"], default="default")
+    parser.add_argument("--server", required=True, help="ip:port of the DNS server")
+    parser.add_argument("--queries", type=int, default=20000)
+    parser.add_argument("--concurrency", type=int, default=256)
+    parser.add_argument("--warmup", type=int, default=500)
+    parser.add_argument("--tag", default="t", help="makes this run's names unique")
+    parser.add_argument("--timeout", type=float, default=2.0)
+    parser.add_argument("--tries", type=int, default=3)
+    parser.add_argument("--rcvbuf", type=int, default=0, help="socket_receive_buffer_size")
+    args = parser.parse_args(argv)
+
+    loop = new_loop(args.loop)
+    asyncio.set_event_loop(loop)
+    try:
+        result = loop.run_until_complete(measure(args))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
