@@ -179,7 +179,8 @@ class DNSResolver:
         self._timeout: Optional[float] = kwargs.pop("timeout", None)
         self._read_fds: Set[int] = set()
         self._write_fds: Set[int] = set()
-        self._timer: Optional[asyncio.TimerHandle] = None
+        self._timer: Optional[asyncio.Handle] = None
+        self._timer_when = 0.0  # the loop time self._timer is armed for
         self._timer_check_pending = False
         # Event-thread mode: completions waiting to be run on the loop thread.
         self._inbox: Deque[Tuple[Callable[..., None], Tuple[Any, ...]]] = collections.deque()
@@ -438,10 +439,13 @@ class DNSResolver:
         loop = self.loop
         when = loop.time() + self._channel.timeout(_TIMER_MAX) + _TIMER_SLACK
         if timer is not None:
-            if timer.when() <= when + _TIMER_TOLERANCE:
+            # The deadline is kept by us: uvloop's call_at returns a plain Handle, with
+            # no when(), for a deadline that rounds to now.
+            if self._timer_when <= when + _TIMER_TOLERANCE:
                 return
             timer.cancel()
         self._timer = loop.call_at(when, self._timer_cb)
+        self._timer_when = when
 
     def _timer_cb(self) -> None:
         self._timer = None
