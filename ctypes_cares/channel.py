@@ -462,27 +462,7 @@ class Channel:
         """Send one DNS question (no search domains); callback gets a DNSResult."""
         _check_callable(callback)
         self._check_query_args(query_type, query_class)
-        ptr = self._enter()
-        try:
-            request_id = self._register(callback)
-            try:
-                cname = _c_name(parse_name(name))
-            except _Rejected as exc:
-                self._reject(request_id, exc.status)
-            except BaseException:
-                self._unregister(request_id)
-                raise
-            if caps.dnsrec:
-                status = lib.ares_query_dnsrec(
-                    ptr, cname, query_class, query_type, _DNSREC_THUNK, request_id, None
-                )
-            else:
-                status = _legacy_submit(lib.ares_query, ptr, cname, query_class, query_type, request_id)
-        finally:
-            self._leave()
-        if status != ARES_SUCCESS:
-            self._unregister(request_id)
-            _raise_status(status)
+        self._ask(name, query_type, query_class, callback, search=False)
 
     def search(
         self,
@@ -495,18 +475,31 @@ class Channel:
         """Like :meth:`query`, but applies the search domains and ``ndots``."""
         _check_callable(callback)
         self._check_query_args(query_type, query_class)
-        encoded = parse_name(name)
+        encoded = parse_name(name)  # before the closed check, as pycares does
+        self._ask(encoded, query_type, query_class, callback, search=True)
+
+    def _ask(
+        self, name: Any, query_type: int, query_class: int, callback: Callback, search: bool
+    ) -> None:
         ptr = self._enter()
         try:
             request_id = self._register(callback)
             try:
-                cname = _c_name(encoded)
+                cname = _c_name(parse_name(name))
             except _Rejected as exc:
                 self._reject(request_id, exc.status)
-            if caps.dnsrec:
+            except BaseException:
+                self._unregister(request_id)
+                raise
+            if not caps.dnsrec:
+                submit = lib.ares_search if search else lib.ares_query
+                status = _legacy_submit(submit, ptr, cname, query_class, query_type, request_id)
+            elif search:
                 status = self._search_dnsrec(ptr, cname, query_type, query_class, request_id)
             else:
-                status = _legacy_submit(lib.ares_search, ptr, cname, query_class, query_type, request_id)
+                status = lib.ares_query_dnsrec(
+                    ptr, cname, query_class, query_type, _DNSREC_THUNK, request_id, None
+                )
         finally:
             self._leave()
         if status != ARES_SUCCESS:
