@@ -15,6 +15,7 @@ still valid, i.e. inside the completion callback.
 from __future__ import annotations
 
 import socket
+import threading
 from ctypes import byref, c_size_t, c_void_p, string_at
 from typing import Any, List, Optional
 
@@ -48,9 +49,13 @@ def decode_dns_record(record: Optional[int]) -> DNSResult:
     """Decode the answer c-ares parsed; BadResponse if it cannot be decoded."""
     if not record:
         raise BadResponse("no answer record")
-    buf = c_void_p()
-    size = c_size_t()
-    if lib.ares_dns_write(record, byref(buf), byref(size)) == ARES_SUCCESS:
+    try:
+        buf, size, buf_ref, size_ref = _write_out.params
+    except AttributeError:
+        buf, size = c_void_p(), c_size_t()
+        buf_ref, size_ref = byref(buf), byref(size)
+        _write_out.params = (buf, size, buf_ref, size_ref)
+    if lib.ares_dns_write(record, buf_ref, size_ref) == ARES_SUCCESS:
         try:
             data = string_at(buf.value, size.value)  # type: ignore[arg-type]
         finally:
@@ -60,6 +65,12 @@ def decode_dns_record(record: Optional[int]) -> DNSResult:
         return _walk(record)
     except Exception as exc:
         raise BadResponse(f"cannot walk the answer record: {exc}") from exc
+
+
+#: ares_dns_write's out-parameters, one set per thread (callbacks of different channels
+#: run on different threads).  Reused because each ctypes object costs an allocation,
+#: and on PyPy raw memory its garbage collector does not count.
+_write_out = threading.local()
 
 
 # --------------------------------------------------------------------------------------

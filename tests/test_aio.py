@@ -7,8 +7,6 @@ errors).  Crash-class cases run in a subprocess with ``-X faulthandler``.
 
 from __future__ import annotations
 
-from capabilities import needs, needs_version
-from ctypes_cares._lib import caps
 import asyncio
 import gc
 import importlib.util
@@ -41,9 +39,13 @@ from ctypes_cares.aio.compat import (
 )
 from ctypes_cares.aio.error import DNSError, ResolverClosedError
 from dnsserver import DNSServer
+from capabilities import needs, needs_version
+from ctypes_cares._lib import caps
 
 T = TypeVar("T")
-ROOT = Path(__file__).resolve().parent.parent
+# Where the ctypes_cares under test lives: the source tree in development, site-packages
+# when CI tests the installed wheel (the source tree there has no library).
+ROOT = Path(ctypes_cares.__file__).resolve().parent.parent
 TESTS = Path(__file__).resolve().parent
 
 LOOP_KINDS = ["asyncio", "uvloop"]
@@ -835,7 +837,7 @@ def _run_script(script: str, *args: str, timeout: float = 60) -> subprocess.Comp
     )
     return subprocess.run(
         [sys.executable, "-X", "faulthandler", "-c", textwrap.dedent(script), *args],
-        capture_output=True, text=True, timeout=timeout, env=env, cwd=str(ROOT),
+        capture_output=True, text=True, timeout=timeout, env=env, cwd=str(TESTS),
     )
 
 

@@ -11,7 +11,6 @@ hosts file.  ``--json`` output is checked field by field against what
 
 from __future__ import annotations
 
-from capabilities import needs
 import dataclasses
 import json
 import os
@@ -28,6 +27,7 @@ import ctypes_cares
 from ctypes_cares import __main__ as cli
 from ctypes_cares import _present as present
 from dnsserver import DNSServer
+from capabilities import needs
 
 _PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(ctypes_cares.__file__)))
 _HERE = os.path.dirname(os.path.abspath(__file__))
