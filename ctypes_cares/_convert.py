@@ -10,11 +10,11 @@ from __future__ import annotations
 import ctypes
 import socket
 import sys
-from ctypes import POINTER, byref, c_char_p, cast, string_at
+from ctypes import POINTER, byref, c_char_p, cast
 from typing import Any, List, Optional, Tuple
 
 from . import _lib
-from ._lib import lib
+from ._lib import copy_bytes, lib
 from .errno import ARES_SUCCESS
 from .records import AddrInfoCname, AddrInfoNode, AddrInfoResult, BadResponse, HostResult
 from .utils import ascii_bytes, maybe_str
@@ -153,7 +153,7 @@ def host_result(host_p: Any) -> HostResult:
     if host.h_addr_list and length in (4, 16):
         i = 0
         while host.h_addr_list[i]:
-            addresses.append(socket.inet_ntop(family, string_at(host.h_addr_list[i], length)))
+            addresses.append(socket.inet_ntop(family, copy_bytes(host.h_addr_list[i], length)))
             i += 1
     name = host.h_name.decode("utf-8", "replace") if host.h_name is not None else ""
     return HostResult(name, aliases, addresses)

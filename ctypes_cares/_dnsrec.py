@@ -16,10 +16,16 @@ from __future__ import annotations
 
 import socket
 import threading
-from ctypes import byref, c_size_t, c_void_p, string_at
+from ctypes import byref, c_size_t, c_void_p
 from typing import Any, List, Optional
 
-from ._lib import ARES_SECTION_ADDITIONAL, ARES_SECTION_ANSWER, ARES_SECTION_AUTHORITY, lib
+from ._lib import (
+    ARES_SECTION_ADDITIONAL,
+    ARES_SECTION_ANSWER,
+    ARES_SECTION_AUTHORITY,
+    copy_bytes,
+    lib,
+)
 from .errno import ARES_SUCCESS
 from .records import (
     AAAARecordData,
@@ -57,7 +63,7 @@ def decode_dns_record(record: Optional[int]) -> DNSResult:
         _write_out.params = (buf, size, buf_ref, size_ref)
     if lib.ares_dns_write(record, buf_ref, size_ref) == ARES_SUCCESS:
         try:
-            data = string_at(buf.value, size.value)  # type: ignore[arg-type]
+            data = copy_bytes(buf.value, size.value)  # type: ignore[arg-type]
         finally:
             lib.ares_free_string(buf)
         return parse_dns_response(data)
@@ -89,15 +95,15 @@ def _name(raw: Optional[bytes]) -> str:
 def _bin(rr: int, key: int) -> bytes:
     size = c_size_t()
     ptr = lib.ares_dns_rr_get_bin(rr, key, byref(size))
-    return string_at(ptr, size.value) if ptr and size.value else b""
+    return copy_bytes(ptr, size.value) if ptr and size.value else b""
 
 
 def _a(rr: int) -> Any:
-    return ARecordData(socket.inet_ntop(socket.AF_INET, string_at(lib.ares_dns_rr_get_addr(rr, 101), 4)))
+    return ARecordData(socket.inet_ntop(socket.AF_INET, copy_bytes(lib.ares_dns_rr_get_addr(rr, 101), 4)))
 
 
 def _aaaa(rr: int) -> Any:
-    raw = string_at(lib.ares_dns_rr_get_addr6(rr, 2801), 16)
+    raw = copy_bytes(lib.ares_dns_rr_get_addr6(rr, 2801), 16)
     return AAAARecordData(socket.inet_ntop(socket.AF_INET6, raw))
 
 
@@ -107,7 +113,7 @@ def _txt(rr: int) -> Any:
     for idx in range(lib.ares_dns_rr_get_abin_cnt(rr, 1601)):
         ptr = lib.ares_dns_rr_get_abin(rr, 1601, idx, byref(size))
         if ptr and size.value:
-            chunks.append(string_at(ptr, size.value))
+            chunks.append(copy_bytes(ptr, size.value))
     return TXTRecordData(b"".join(chunks))
 
 
@@ -126,7 +132,7 @@ def _https(rr: int) -> Any:
     size = c_size_t()
     for idx in range(lib.ares_dns_rr_get_opt_cnt(rr, 6503)):
         key = lib.ares_dns_rr_get_opt(rr, 6503, idx, byref(val), byref(size))
-        params.append((key, string_at(val.value, size.value) if val.value and size.value else b""))
+        params.append((key, copy_bytes(val.value, size.value) if val.value and size.value else b""))
     return HTTPSRecordData(
         lib.ares_dns_rr_get_u16(rr, 6501), _name(lib.ares_dns_rr_get_str(rr, 6502)), params
     )

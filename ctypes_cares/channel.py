@@ -27,11 +27,11 @@ import math
 import socket
 import threading
 import time
-from ctypes import addressof, byref, string_at
+from ctypes import addressof, byref
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from . import _lib
-from ._lib import caps, lib
+from ._lib import c_chars, caps, copy_bytes, lib
 from ._convert import (
     add_string_options,
     build_options,
@@ -130,7 +130,7 @@ def _convert(convert: Callable[..., Any], *raw: Any) -> Tuple[Any, int]:
 def _parse_answer(abuf: Any, alen: int) -> Any:
     if not abuf or alen <= 0:
         raise BadResponse("empty answer")
-    return parse_dns_response(string_at(abuf, alen))
+    return parse_dns_response(copy_bytes(abuf, alen))
 
 
 def _nameinfo_result(node: Optional[bytes], service: Optional[bytes]) -> NameInfoResult:
@@ -257,11 +257,11 @@ def _check_callable(callback: Any) -> None:
         raise TypeError("a callable is required")
 
 
-def _c_name(name: bytes) -> bytes:
+def _c_name(name: bytes) -> Any:
     """A name for c-ares: it reads a C string, so an embedded NUL would silently cut it."""
     if b"\x00" in name:
         raise _Rejected(ARES_EBADNAME)
-    return name
+    return c_chars(name)
 
 
 class _Rejected(Exception):
@@ -568,7 +568,14 @@ class Channel:
             except BaseException:
                 self._unregister(request_id)
                 raise
-            lib.ares_getaddrinfo(ptr, node, service, byref(hints), _ADDRINFO_THUNK, request_id)
+            lib.ares_getaddrinfo(
+                ptr,
+                node,
+                None if service is None else c_chars(service),
+                byref(hints),
+                _ADDRINFO_THUNK,
+                request_id,
+            )
         finally:
             self._leave()
 
@@ -579,7 +586,9 @@ class Channel:
         ptr = self._enter()
         try:
             request_id = self._register(callback)
-            lib.ares_gethostbyaddr(ptr, packed, len(packed), family, _HOST_THUNK, request_id)
+            lib.ares_gethostbyaddr(
+                ptr, c_chars(packed), len(packed), family, _HOST_THUNK, request_id
+            )
         finally:
             self._leave()
 
@@ -681,7 +690,7 @@ class Channel:
                 if not raw:
                     _raise_status(ARES_ENOMEM)
                 try:
-                    text = string_at(raw).decode("ascii", "replace")
+                    text = copy_bytes(raw).decode("ascii", "replace")
                 finally:
                     lib.ares_free_string(raw)
                 return [s.strip() for s in text.split(",")]
