@@ -122,6 +122,8 @@ def add_string_options(
         options.lookups = lookups_buf.value
         optmask |= _lib.ARES_OPT_LOOKUPS
     if domains:
+        if not hasattr(domains, "__len__"):  # the same message on every Python
+            raise TypeError(f"object of type '{type(domains).__name__}' has no len()")
         count = len(domains)
         items = [c_string(ascii_bytes(d)) for d in domains]
         array = (c_char_p * max(count, 1))(*items)
@@ -208,12 +210,19 @@ def addrinfo_result(info_p: Any) -> AddrInfoResult:
 
 
 
+def inet_pton(family: int, text: str) -> bytes:
+    """socket.inet_pton, refusing an embedded NUL everywhere (PyPy's stops reading there)."""
+    if "\x00" in text:
+        raise ValueError("embedded null character")
+    return socket.inet_pton(family, text)
+
+
 def parse_ip(address: Any) -> Tuple[int, bytes]:
     text = maybe_str(address)
     if isinstance(text, str):
         for family in (socket.AF_INET, socket.AF_INET6):
             try:
-                return family, socket.inet_pton(family, text)
+                return family, inet_pton(family, text)
             except (OSError, ValueError):
                 pass
     raise ValueError("invalid IP address")
@@ -228,7 +237,7 @@ def sockaddr_for(address: Any) -> Any:
     if len(address) == 2:
         ip, port = address
         try:
-            packed = socket.inet_pton(socket.AF_INET, maybe_str(ip))
+            packed = inet_pton(socket.AF_INET, maybe_str(ip))
         except (OSError, TypeError, ValueError):
             raise ValueError(f"Invalid IPv4 address {ip!r}") from None
         sa = _lib.sockaddr_in()
@@ -239,7 +248,7 @@ def sockaddr_for(address: Any) -> Any:
     if len(address) == 4:
         ip, port, flowinfo, scope_id = address
         try:
-            packed = socket.inet_pton(socket.AF_INET6, maybe_str(ip))
+            packed = inet_pton(socket.AF_INET6, maybe_str(ip))
         except (OSError, TypeError, ValueError):
             raise ValueError(f"Invalid IPv6 address {ip!r}") from None
         sa6 = _lib.sockaddr_in6()

@@ -703,7 +703,16 @@ class Channel:
 
     @servers.setter
     def servers(self, servers: Iterable[Any]) -> None:
-        csv = ",".join(s.decode("ascii") if isinstance(s, bytes) else s for s in servers)
+        items = []
+        for index, item in enumerate(servers):  # str.join's message, on every Python
+            if isinstance(item, bytes):
+                item = item.decode("ascii")
+            elif not isinstance(item, str):
+                raise TypeError(
+                    f"sequence item {index}: expected str instance, {type(item).__name__} found"
+                )
+            items.append(item)
+        csv = ",".join(items)
         data = csv.encode("ascii")
         ptr = self._enter()
         try:

@@ -498,7 +498,7 @@ def test_last_reference_dropped_inside_its_own_callback(dns_server: DNSServer) -
 
     holder[0].query("www.example", A, callback=drop)
     assert done.wait(5)
-    wait_for(lambda: gc.collect() is not None and ref() is None, what="the channel to be collected")
+    wait_for(lambda: (gc.collect(), ref() is None)[1], what="the channel to be collected")
 
 
 # --------------------------------------------------------------------------------------
