@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Tuple
 
 from . import errno
+from ._convert import parse_ip
 from ._lib import ARES_SOCKET_BAD, caps
 from ._version import __version__
 from .channel import AresError, Channel, _handle_to_channel
@@ -176,5 +177,23 @@ __all__ = (
     "AddrInfoCname",
 )
 
-# Not in __all__, but importable as in pycares.
+
+
+def ares_threadsafety() -> bool:
+    """Whether the loaded libcares is thread-safe (pycares 4 had this; 5.x refuses to
+    import without it, ctypes_cares serialises calls on channels instead)."""
+    return caps.threadsafe
+
+
+def reverse_address(ip: str) -> str:
+    """The PTR name of an IPv4 or IPv6 address: ``'1.2.0.192.in-addr.arpa'`` for
+    ``'192.0.2.1'``, nibbles under ``ip6.arpa`` for IPv6 (as pycares 4 had it).
+    ValueError('invalid IP address') for anything else."""
+    family, packed = parse_ip(ip)
+    if len(packed) == 4:
+        return ".".join(str(octet) for octet in reversed(packed)) + ".in-addr.arpa"
+    return ".".join(reversed(packed.hex())) + ".ip6.arpa"
+
+
+# Not in __all__ (pycares 5.2.1's __all__ is exact), but importable as in pycares.
 _unexported = (_handle_to_channel, ascii_bytes, maybe_str, parse_name)

@@ -394,3 +394,18 @@ def test_one_real_a_query(dns_server) -> None:  # type: ignore[no-untyped-def]
     assert record.data.addr == "192.0.2.7"
     assert [q.name for q in dns_server.queries] == ["foundation.test"]
 
+
+
+# -- helpers outside pycares 5's __all__ ------------------------------------------------
+
+
+def test_reverse_address_and_threadsafety() -> None:
+    assert ctypes_cares.reverse_address("192.0.2.1") == "1.2.0.192.in-addr.arpa"
+    assert ctypes_cares.reverse_address("2001:db8::1") == (
+        "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa"
+    )
+    for bad in ("192.0.2", "nope", "1.2.3.4\x00"):
+        with pytest.raises(ValueError, match="invalid IP address"):
+            ctypes_cares.reverse_address(bad)
+    assert ctypes_cares.ares_threadsafety() is _lib.caps.threadsafe
+    assert "reverse_address" not in ctypes_cares.__all__
