@@ -325,22 +325,18 @@ class Channel:
             socket_receive_buffer_size=socket_receive_buffer_size,
         )
         token = next_token()
-        if sock_state_cb:
-            if not callable(sock_state_cb):
-                raise TypeError("sock_state_cb is not callable")
+        if sock_state_cb and not callable(sock_state_cb):
+            raise TypeError("sock_state_cb is not callable")
+        # Without an event thread in the library, our poller thread takes its place and
+        # learns the sockets through the same sock_state_cb route.
+        use_poller = not sock_state_cb and not caps.event_thread
+        if sock_state_cb or use_poller:
             options.sock_state_cb = _SOCK_STATE_THUNK
             options.sock_state_cb_data = token
             optmask |= _lib.ARES_OPT_SOCK_STATE_CB
-        elif caps.event_thread:
+        else:
             options.evsys = _lib.ARES_EVSYS_DEFAULT
             optmask |= _lib.ARES_OPT_EVENT_THREAD
-        else:
-            # No event thread in this library: our poller thread takes its place and
-            # learns the sockets through the same sock_state_cb route.
-            options.sock_state_cb = _SOCK_STATE_THUNK
-            options.sock_state_cb_data = token
-            optmask |= _lib.ARES_OPT_SOCK_STATE_CB
-        use_poller = not sock_state_cb and not caps.event_thread
         optmask |= add_string_options(
             options, keep, lookups=lookups, domains=domains, resolvconf_path=resolvconf_path
         )
@@ -419,8 +415,10 @@ class Channel:
 
     def _deliver(self, request_id: int, result: Any, status: int) -> None:
         callback = self._pending.get(request_id)
-        delivering = _delivering.__dict__.setdefault("cores", [])
-        delivering.append(self._core)
+        # Only old libraries need to know which channel's callback is running (cancel()).
+        delivering = None if _CANCEL_REENTRANT else _delivering.__dict__.setdefault("cores", [])
+        if delivering is not None:
+            delivering.append(self._core)
         try:
             if callback is not None:
                 if status == ARES_SUCCESS:
@@ -430,7 +428,8 @@ class Channel:
         except BaseException as exc:
             report(exc, f"DNS callback {callback!r}", callback)
         finally:
-            delivering.pop()
+            if delivering is not None:
+                delivering.pop()
             self._pending.pop(request_id, None)
             if self._waiting:
                 with self._wait_cv:
