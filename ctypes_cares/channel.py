@@ -1,34 +1,29 @@
 """The Channel: the pycares-compatible resolver object on top of one ``ares_channel_t``.
 
-This is the only module that reasons about C memory lifetimes and callback routing.
-
 How a request travels:
 
 * the method validates its arguments in Python, takes a request id, records
   ``_handle_to_channel[id] = channel`` and ``channel._pending[id] = callback`` (both
   BEFORE the submit: c-ares may call back inside the submit call), and makes one
   ctypes call with the id as ``void *arg``;
-* c-ares calls one of the module-level thunks below (created once, never freed); the
-  thunk pops the id from ``_handle_to_channel`` (so a request completes exactly once),
-  copies what it needs out of C memory, and hands the result to the channel, which runs
-  the user's callback and then drops the pending entry.
+* c-ares calls one of the thunks of ``_routing`` (created once, never freed), which
+  completes the request exactly once and hands the result to ``Channel._deliver``; that
+  runs the user's callback and then drops the pending entry.
 
 The C side only ever holds integers.  What must outlive the Python object (the C
-pointer, the sock_state_cb target) lives in a small ``_Core`` that the destroyer thread
-takes over when the channel is closed or collected.
+pointer, the sock_state_cb target) lives in a small ``_core.Core`` that the destroyer
+thread takes over when the channel is closed or collected.
 """
 
 from __future__ import annotations
 
-import atexit
 import ctypes
-import itertools
 import math
 import socket
 import threading
 import time
 from ctypes import addressof, byref
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional
 
 from . import _lib
 from ._lib import c_chars, caps, copy_bytes, lib
@@ -36,30 +31,33 @@ from ._convert import (
     add_string_options,
     build_options,
     c_string,
-    addrinfo_result,
     check_c_int,
     check_int,
-    host_result,
     parse_ip,
     servers_from_nodes,
     sockaddr_for,
 )
-from ._core import DESTROYED, Core, destroyer, live_cores, next_token, report, shutdown, sock_state_targets
-from ._dnsrec import decode_dns_record
+from ._core import DESTROYED, Core, destroyer, live_cores, next_token, report, sock_state_targets
+from . import _routing
+from ._routing import (
+    ADDRINFO_THUNK,
+    DNSREC_THUNK,
+    HOST_THUNK,
+    NAMEINFO_THUNK,
+    SOCK_STATE_THUNK,
+    _handle_to_channel,
+    _next_request_id,
+    finish,
+    legacy_submit,
+)
 from .errno import (
     ARES_EBADNAME,
-    ARES_EBADRESP,
     ARES_EBADSTR,
     ARES_ENOMEM,
     ARES_ENOTIMP,
     ARES_ESERVICE,
     ARES_SUCCESS,
     strerror,
-)
-from .records import (
-    BadResponse,
-    NameInfoResult,
-    parse_dns_response,
 )
 from .utils import ascii_bytes, parse_name
 
@@ -80,17 +78,6 @@ def _raise_status(status: int) -> None:
     raise AresError(status, strerror(status))
 
 
-# --------------------------------------------------------------------------------------
-# Request bookkeeping shared by all channels.
-
-#: request id -> owning Channel, one entry per submitted, not yet completed request.  It
-#: keeps a channel with requests in flight alive (pycares exposes the same name).
-_handle_to_channel: Dict[int, "Channel"] = {}
-_next_request_id = itertools.count(1).__next__
-
-#: Set by the atexit hook: from then on the thunks return at once.
-_finalizing = False
-
 #: Before 1.34.9, ares_cancel called from inside one of the channel's own callbacks frees
 #: queries the outer c-ares call is still walking (a double free with 1.17 and 1.18).
 #: There, cancel() from a callback is handed to a short-lived thread, which cancels as
@@ -98,155 +85,6 @@ _finalizing = False
 _CANCEL_REENTRANT = caps.version >= (1, 34, 9)
 #: ``.cores``: the cores whose request callback is running on this thread (innermost last).
 _delivering = threading.local()
-
-
-# --------------------------------------------------------------------------------------
-# Thunks: one per C callback type, created once at import.  They run on c-ares's event
-# thread, in a thread calling process_fd, or synchronously inside a submit call.
-
-
-def _finish(request_id: int, result: Any, status: int) -> None:
-    channel = _handle_to_channel.pop(request_id, None)
-    if channel is not None:
-        channel._deliver(request_id, result, status)
-
-
-def _convert(convert: Callable[..., Any], *raw: Any) -> Tuple[Any, int]:
-    """Copy a result out of C memory: ``(result, ARES_SUCCESS)`` or ``(None, status)``.
-
-    A malformed answer is ARES_EBADRESP.  Any other failure would be a bug of ours; the
-    request still completes (as ARES_EBADRESP) so no caller waits forever, and the
-    exception is reported.
-    """
-    try:
-        return convert(*raw), ARES_SUCCESS
-    except BadResponse:
-        return None, ARES_EBADRESP
-    except BaseException as exc:
-        report(exc, f"{convert.__name__} (result reported as ARES_EBADRESP)", None)
-        return None, ARES_EBADRESP
-
-
-def _parse_answer(abuf: Any, alen: int) -> Any:
-    if not abuf or alen <= 0:
-        raise BadResponse("empty answer")
-    return parse_dns_response(copy_bytes(abuf, alen))
-
-
-def _nameinfo_result(node: Optional[bytes], service: Optional[bytes]) -> NameInfoResult:
-    # node is NULL when only ARES_NI_LOOKUPSERVICE was asked for: report None (pycares
-    # drops that callback altogether).
-    return NameInfoResult(
-        node.decode("utf-8", "replace") if node is not None else None,  # type: ignore[arg-type]
-        service.decode("utf-8", "replace") if service is not None else None,
-    )
-
-
-def _on_dnsrec(arg: int, status: int, timeouts: int, record: Optional[int]) -> None:
-    if _finalizing or arg not in _handle_to_channel:
-        return
-    try:
-        result = None
-        if status == ARES_SUCCESS:
-            result, status = _convert(decode_dns_record, record)
-        _finish(arg, result, status)
-    except BaseException as exc:  # nothing may cross into C
-        report(exc, "a DNS query completion", None)
-
-
-def _on_query(arg: int, status: int, timeouts: int, abuf: Any, alen: int) -> None:
-    if _finalizing or arg not in _handle_to_channel:
-        return
-    try:
-        result = None
-        if status == ARES_SUCCESS:
-            result, status = _convert(_parse_answer, abuf, alen)
-        elif getattr(_sync, "request_id", 0) == arg:
-            _sync.status = status
-        _finish(arg, result, status)
-    except BaseException as exc:
-        report(exc, "a DNS query completion", None)
-
-
-def _on_host(arg: int, status: int, timeouts: int, host: Any) -> None:
-    if _finalizing or arg not in _handle_to_channel:
-        return
-    try:
-        result = None
-        if status == ARES_SUCCESS:
-            result, status = _convert(host_result, host)
-        _finish(arg, result, status)
-    except BaseException as exc:
-        report(exc, "a gethostbyaddr completion", None)
-
-
-def _on_nameinfo(
-    arg: int, status: int, timeouts: int, node: Optional[bytes], service: Optional[bytes]
-) -> None:
-    if _finalizing or arg not in _handle_to_channel:
-        return
-    try:
-        result = None
-        if status == ARES_SUCCESS:
-            result, status = _convert(_nameinfo_result, node, service)
-        _finish(arg, result, status)
-    except BaseException as exc:
-        report(exc, "a getnameinfo completion", None)
-
-
-def _on_addrinfo(arg: int, status: int, timeouts: int, res: Any) -> None:
-    if _finalizing:
-        return
-    try:
-        result = None
-        if arg in _handle_to_channel and status == ARES_SUCCESS:
-            result, status = _convert(addrinfo_result, res)
-        if res:
-            lib.ares_freeaddrinfo(res)
-        _finish(arg, result, status)
-    except BaseException as exc:
-        report(exc, "a getaddrinfo completion", None)
-
-
-def _on_sock_state(data: Optional[int], fd: int, readable: int, writable: int) -> None:
-    if _finalizing:
-        return
-    core = sock_state_targets.get(data or 0)
-    callback = core.sock_state_cb if core is not None else None
-    if callback is None:
-        return
-    try:
-        callback(fd, readable, writable)
-    except BaseException as exc:
-        report(exc, f"sock_state_cb {callback!r}", callback)
-
-
-def _make_thunks() -> Tuple[Any, ...]:
-    try:
-        return (
-            _lib.DNSREC_CB(_on_dnsrec),
-            _lib.QUERY_CB(_on_query),
-            _lib.HOST_CB(_on_host),
-            _lib.NAMEINFO_CB(_on_nameinfo),
-            _lib.ADDRINFO_CB(_on_addrinfo),
-            _lib.SOCK_STATE_CB(_on_sock_state),
-        )
-    except MemoryError as exc:
-        raise ImportError(
-            "ctypes_cares cannot create C callbacks in this process: libffi could not "
-            "allocate executable closure memory (is writable+executable memory denied, "
-            f"e.g. by MemoryDenyWriteExecute?): {exc}"
-        ) from exc
-
-
-(
-    _DNSREC_THUNK,
-    _QUERY_THUNK,
-    _HOST_THUNK,
-    _NAMEINFO_THUNK,
-    _ADDRINFO_THUNK,
-    _SOCK_STATE_THUNK,
-) = _make_thunks()
 
 
 # --------------------------------------------------------------------------------------
@@ -331,7 +169,7 @@ class Channel:
         # learns the sockets through the same sock_state_cb route.
         use_poller = not sock_state_cb and not caps.event_thread
         if sock_state_cb or use_poller:
-            options.sock_state_cb = _SOCK_STATE_THUNK
+            options.sock_state_cb = SOCK_STATE_THUNK
             options.sock_state_cb_data = token
             optmask |= _lib.ARES_OPT_SOCK_STATE_CB
         else:
@@ -386,7 +224,7 @@ class Channel:
 
     def __del__(self) -> None:
         core = self.__dict__.get("_core")
-        if core is not None and not _finalizing:
+        if core is not None and not _routing._finalizing:
             core.close()
 
     def _enter(self) -> Any:
@@ -437,7 +275,7 @@ class Channel:
 
     def _reject(self, request_id: int, status: int) -> None:
         """Report a refused submission: callback first, then AresError (like c-ares)."""
-        _finish(request_id, None, status)
+        finish(request_id, None, status)
         _raise_status(status)
 
     # -- queries -------------------------------------------------------------------
@@ -492,12 +330,12 @@ class Channel:
                 raise
             if not caps.dnsrec:
                 submit = lib.ares_search if search else lib.ares_query
-                status = _legacy_submit(submit, ptr, cname, query_class, query_type, request_id)
+                status = legacy_submit(submit, ptr, cname, query_class, query_type, request_id)
             elif search:
                 status = self._search_dnsrec(ptr, cname, query_type, query_class, request_id)
             else:
                 status = lib.ares_query_dnsrec(
-                    ptr, cname, query_class, query_type, _DNSREC_THUNK, request_id, None
+                    ptr, cname, query_class, query_type, DNSREC_THUNK, request_id, None
                 )
         finally:
             self._leave()
@@ -514,14 +352,14 @@ class Channel:
             byref(record), 0, flags, _lib.ARES_OPCODE_QUERY, _lib.ARES_RCODE_NOERROR
         )
         if status != ARES_SUCCESS:
-            _finish(request_id, None, status)
+            finish(request_id, None, status)
             return int(status)
         try:
             status = lib.ares_dns_record_query_add(record, name, query_type, query_class)
             if status != ARES_SUCCESS:
-                _finish(request_id, None, status)
+                finish(request_id, None, status)
                 return int(status)
-            return int(lib.ares_search_dnsrec(ptr, record, _DNSREC_THUNK, request_id))
+            return int(lib.ares_search_dnsrec(ptr, record, DNSREC_THUNK, request_id))
         finally:
             lib.ares_dns_record_destroy(record)
 
@@ -562,7 +400,7 @@ class Channel:
                 if service is not None and b"\x00" in service:
                     raise _Rejected(ARES_ESERVICE)
             except _Rejected as exc:
-                _finish(request_id, None, exc.status)
+                finish(request_id, None, exc.status)
                 return
             except BaseException:
                 self._unregister(request_id)
@@ -572,7 +410,7 @@ class Channel:
                 node,
                 None if service is None else c_chars(service),
                 byref(hints),
-                _ADDRINFO_THUNK,
+                ADDRINFO_THUNK,
                 request_id,
             )
         finally:
@@ -586,7 +424,7 @@ class Channel:
         try:
             request_id = self._register(callback)
             lib.ares_gethostbyaddr(
-                ptr, c_chars(packed), len(packed), family, _HOST_THUNK, request_id
+                ptr, c_chars(packed), len(packed), family, HOST_THUNK, request_id
             )
         finally:
             self._leave()
@@ -600,7 +438,7 @@ class Channel:
         try:
             request_id = self._register(callback)
             lib.ares_getnameinfo(
-                ptr, addressof(sa), ctypes.sizeof(sa), flags, _NAMEINFO_THUNK, request_id
+                ptr, addressof(sa), ctypes.sizeof(sa), flags, NAMEINFO_THUNK, request_id
             )
         finally:
             self._leave()
@@ -812,39 +650,3 @@ def _not_available(what: str, version: str) -> None:
     raise AresError(
         ARES_ENOTIMP, f"{what} needs c-ares >= {version}; the loaded library is {caps.version_str}"
     )
-
-
-def _legacy_submit(
-    submit: Any, ptr: Any, name: bytes, query_class: int, query_type: int, request_id: int
-) -> int:
-    """Submit through ares_query/ares_search (c-ares < 1.28), which return nothing.
-
-    A refusal then shows only as a failure delivered during the call; report it as a
-    status the way ares_query_dnsrec would, so callers see the same behaviour.
-    """
-    _sync.request_id = request_id
-    _sync.status = ARES_SUCCESS
-    try:
-        submit(ptr, name, query_class, query_type, _QUERY_THUNK, request_id)
-        return int(_sync.status)
-    finally:
-        _sync.request_id = 0
-
-
-#: The request a thread is submitting through the legacy API, and any failure c-ares
-#: delivered for it before the submit call returned.
-_sync = threading.local()
-
-
-
-
-@atexit.register
-def _shutdown() -> None:
-    """Destroy every live channel before the interpreter tears down.
-
-    c-ares's event threads would otherwise call into Python after finalisation began.
-    Callbacks are not run any more from here on: user code may already be unusable.
-    """
-    global _finalizing
-    _finalizing = True
-    shutdown()
