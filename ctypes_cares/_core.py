@@ -17,10 +17,12 @@ import queue
 import sys
 import threading
 import weakref
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from ._lib import lib
-from ._poller import Poller
+
+if TYPE_CHECKING:
+    from ._poller import Poller
 
 DESTROYED = "Channel is destroyed, no new queries allowed"
 
@@ -111,6 +113,8 @@ class Core:
 
     def start_poller(self) -> None:
         """Drive this channel from a Python thread (library without an event thread)."""
+        from ._poller import Poller  # only libraries without an event thread need it
+
         assert self.serial is not None
         self.poller = Poller(self.ptr, self.serial)
         self.sock_state_cb = self.poller.on_sock_state

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple
 from . import _lib
 from ._convert import addrinfo_result, host_result
 from ._core import report, shutdown, sock_state_targets
-from ._dnsrec import decode_dns_record
+from ._dnsrec import decode_dns_record, dns_record_wire
 from ._lib import copy_bytes, lib
 from .errno import ARES_EBADRESP, ARES_SUCCESS
 from .records import BadResponse, NameInfoResult, parse_dns_response
@@ -74,16 +74,28 @@ def _nameinfo_result(node: Optional[bytes], service: Optional[bytes]) -> NameInf
     )
 
 
-def _on_dnsrec(arg: int, status: int, timeouts: int, record: Optional[int]) -> None:
-    if _finalizing or arg not in _handle_to_channel:
-        return
-    try:
-        result = None
-        if status == ARES_SUCCESS:
-            result, status = _convert(decode_dns_record, record)
-        finish(arg, result, status)
-    except BaseException as exc:  # nothing may cross into C
-        report(exc, "a DNS query completion", None)
+def _dnsrec_handler(convert: Callable[[Optional[int]], Any]) -> Callable[..., None]:
+    """The ares_callback_dnsrec for requests whose answer ``convert`` copies out."""
+
+    def on_dnsrec(arg: int, status: int, timeouts: int, record: Optional[int]) -> None:
+        if _finalizing or arg not in _handle_to_channel:
+            return
+        try:
+            result = None
+            if status == ARES_SUCCESS:
+                result, status = _convert(convert, record)
+            finish(arg, result, status)
+        except BaseException as exc:  # nothing may cross into C
+            report(exc, "a DNS query completion", None)
+
+    return on_dnsrec
+
+
+#: Completes with a DNSResult (what Channel.query/search deliver).
+_on_dnsrec = _dnsrec_handler(decode_dns_record)
+#: Completes with the answer's wire bytes, decoded later by the receiver (or, for the
+#: rare answer c-ares cannot write out, with a DNSResult): see Channel._query_wire.
+_on_dnsrec_wire = _dnsrec_handler(dns_record_wire)
 
 
 def _on_query(arg: int, status: int, timeouts: int, abuf: Any, alen: int) -> None:
@@ -157,6 +169,7 @@ def _make_thunks() -> Tuple[Any, ...]:
     try:
         return (
             _lib.DNSREC_CB(_on_dnsrec),
+            _lib.DNSREC_CB(_on_dnsrec_wire),
             _lib.QUERY_CB(_on_query),
             _lib.HOST_CB(_on_host),
             _lib.NAMEINFO_CB(_on_nameinfo),
@@ -173,6 +186,7 @@ def _make_thunks() -> Tuple[Any, ...]:
 
 (
     DNSREC_THUNK,
+    DNSREC_WIRE_THUNK,
     QUERY_THUNK,
     HOST_THUNK,
     NAMEINFO_THUNK,

@@ -42,6 +42,7 @@ from . import _routing
 from ._routing import (
     ADDRINFO_THUNK,
     DNSREC_THUNK,
+    DNSREC_WIRE_THUNK,
     HOST_THUNK,
     NAMEINFO_THUNK,
     SOCK_STATE_THUNK,
@@ -301,6 +302,19 @@ class Channel:
         self._check_query_args(query_type, query_class)
         self._ask(name, query_type, query_class, callback, search=False)
 
+    def _query_wire(
+        self, name: Any, query_type: int, query_class: int, callback: Callback
+    ) -> None:
+        """:meth:`query` whose callback gets the answer undecoded: wire ``bytes`` for
+        :func:`~ctypes_cares.records.parse_dns_response` (BadResponse means
+        ARES_EBADRESP), or a DNSResult where only that could be had.
+
+        For ctypes_cares.aio: answers that arrive in one burst are copied out compactly
+        and decoded one slice per loop iteration, instead of all being alive at once.
+        """
+        self._check_query_args(query_type, query_class)
+        self._ask(name, query_type, query_class, callback, search=False, wire=True)
+
     def search(
         self,
         name: Any,
@@ -316,7 +330,13 @@ class Channel:
         self._ask(encoded, query_type, query_class, callback, search=True)
 
     def _ask(
-        self, name: Any, query_type: int, query_class: int, callback: Callback, search: bool
+        self,
+        name: Any,
+        query_type: int,
+        query_class: int,
+        callback: Callback,
+        search: bool,
+        wire: bool = False,
     ) -> None:
         ptr = self._enter()
         try:
@@ -334,8 +354,9 @@ class Channel:
             elif search:
                 status = self._search_dnsrec(ptr, cname, query_type, query_class, request_id)
             else:
+                thunk = DNSREC_WIRE_THUNK if wire else DNSREC_THUNK
                 status = lib.ares_query_dnsrec(
-                    ptr, cname, query_class, query_type, DNSREC_THUNK, request_id, None
+                    ptr, cname, query_class, query_type, thunk, request_id, None
                 )
         finally:
             self._leave()

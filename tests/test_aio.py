@@ -661,6 +661,54 @@ def test_many_concurrent_queries(run: Any, dns_server: DNSServer) -> None:
     run(main())
 
 
+def test_burst_of_answers_decoded_in_slices(run: Any, zone: DNSServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Socket-callback mode: a burst of answers is kept as bytes and decoded a slice per
+    loop iteration, so decoded results never pile up ahead of the tasks awaiting them."""
+    for i in range(300):
+        zone.add(f"b{i}.example", "A", f"10.1.{i // 256}.{i % 256}")
+    state = {"decoded": 0, "consumed": 0, "ahead": 0}
+    parse = aio.parse_dns_response
+
+    def counting_parse(data: bytes) -> Any:
+        state["decoded"] += 1
+        state["ahead"] = max(state["ahead"], state["decoded"] - state["consumed"])
+        return parse(data)
+
+    monkeypatch.setattr(aio, "parse_dns_response", counting_parse)
+
+    async def main() -> None:
+        async with make(zone, timeout=0.5, tries=5) as resolver:
+            async def lookup(i: int) -> str:
+                result = await resolver.query_dns(f"b{i}.example", "A")
+                state["consumed"] += 1
+                return str(result.answer[0].data.addr)
+
+            got = await asyncio.gather(*(lookup(i) for i in range(300)))
+            assert got == [f"10.1.{i // 256}.{i % 256}" for i in range(300)]
+            assert not resolver._undecoded and not resolver._decode_pending
+
+    run(main())
+    if caps.dnsrec:  # older libraries hand over decoded answers
+        assert state["decoded"] == 300
+        assert 1 <= state["ahead"] <= aio._DECODE_SLICE
+
+
+@needs("dnsrec", (1, 28, 0))
+def test_undecodable_answer_is_ebadresp(run: Any, zone: DNSServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(data: bytes) -> Any:
+        raise ctypes_cares.records.BadResponse("refused by the decoder")
+
+    monkeypatch.setattr(aio, "parse_dns_response", refuse)
+
+    async def main() -> None:
+        async with make(zone) as resolver:
+            await expect_dns_error(resolver.query_dns("www.example", "A"), aio.error.ARES_EBADRESP)
+            monkeypatch.undo()
+            assert (await resolver.query_dns("www.example", "A")).answer  # still usable
+
+    run(main())
+
+
 def test_one_timer_not_per_query(dns_server: DNSServer) -> None:
     """200 concurrent queries arm the loop timer a handful of times, not 200."""
     for i in range(200):
@@ -818,6 +866,19 @@ def test_completion_handlers_ignore_done_futures() -> None:
         assert fut.exception().args[0] == 1  # type: ignore[union-attr]
         fut = loop.create_future()
         resolver = DNSResolver(nameservers=["127.0.0.1:1"], loop=loop)
+        # Undecoded answers: a cancelled awaiter's is skipped, failures and answers that
+        # arrive decoded complete at once, the rest on the next loop iteration.
+        gone, failed, decoded, later = (loop.create_future() for _ in range(4))
+        gone.cancel()
+        answer = ctypes_cares.DNSResult([], [], [])
+        resolver._answer_callback(gone, b"not even a header", None)
+        resolver._answer_callback(failed, None, 11)
+        resolver._answer_callback(decoded, answer, None)
+        resolver._answer_callback(later, b"\0" * 12, None)  # an empty, well-formed header
+        assert failed.exception().args[0] == 11  # type: ignore[union-attr]
+        assert decoded.result() is answer and not later.done()
+        loop.run_until_complete(asyncio.sleep(0))
+        assert later.exception().args[0] == aio.error.ARES_EBADRESP  # type: ignore[union-attr]
         with resolver._capture_ares_error(fut):
             raise ctypes_cares.AresError(8, "Misformatted domain name")
         assert fut.exception().args == (8, "Misformatted domain name")  # type: ignore[union-attr]

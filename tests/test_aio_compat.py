@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 import pickle
+import subprocess
+import sys
 from typing import Any, List
 from unittest import mock
 
@@ -100,7 +102,28 @@ def test_legacy_classes_frozen_slotted(cls: Any) -> None:
     assert obj == cls(*values) and hash(obj) == hash(cls(*values))
     assert copy.copy(obj) == obj and copy.deepcopy(obj) == obj
     assert pickle.loads(pickle.dumps(obj)) == obj
-    assert aio.__dict__[cls.__name__] is cls  # re-exported like aiodns does
+    assert getattr(aio, cls.__name__) is cls  # re-exported like aiodns does
+    assert cls.__name__ in dir(aio)
+
+
+def test_legacy_module_loaded_on_first_use() -> None:
+    # Programs that never call the deprecated query()/gethostbyname() do not pay for it.
+    code = (
+        "import sys, ctypes_cares.aio as aio\n"
+        "assert 'ctypes_cares.aio.compat' not in sys.modules\n"
+        "assert 'ctypes_cares._poller' not in sys.modules\n"
+        "from ctypes_cares.aio import AresQueryMXResult, convert_result\n"
+        "assert aio.compat.AresQueryMXResult is AresQueryMXResult\n"
+        "assert sys.modules['ctypes_cares.aio.compat'].convert_result is convert_result\n"
+        "try:\n"
+        "    aio.no_such_name\n"
+        "except AttributeError as exc:\n"
+        "    assert 'no_such_name' in str(exc)\n"
+        "else:\n"
+        "    raise SystemExit('no AttributeError')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
 
 
 def rr(rtype: int, data: Any, ttl: int = 60, name: str = "example") -> DNSRecord:

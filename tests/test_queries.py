@@ -375,6 +375,31 @@ def test_record_types_through_the_accessor_walk(case: str, dns_server: DNSServer
     )
 
 
+def test_query_wire_gives_the_answer_undecoded(dns_server: DNSServer, channel: cares.Channel, resolve: Requester) -> None:
+    # The aio resolver's path: wire bytes that decode to exactly what query() delivers;
+    # answers only the accessor walk can read arrive decoded; failures as statuses.
+    from ctypes_cares.records import parse_dns_response
+
+    rows, (qname, qtype), expected = RECORD_CASES["MX"]
+    for name, rtype, data, ttl in rows:
+        dns_server.add(name, rtype, data, ttl=ttl)
+    answer = resolve.result(channel._query_wire, qname, qtype, 1)
+    if cares.capabilities.dnsrec:
+        assert isinstance(answer, bytes)
+        answer = parse_dns_response(answer)
+    assert_same(answer, DNSResult(expected, [], []))
+    assert_same(answer, resolve.result(channel.query, qname, qtype))
+
+    dns_server.add("w.example", "A", "10.0.0.1")
+    dns_server.add(LONG_WEIRD_LABELS, "A", "10.0.0.2")
+    dns_server.add("v.example", "CNAME", LONG_WEIRD_LABELS)
+    walked = resolve.result(channel._query_wire, "v.example", A, 1)
+    assert isinstance(walked, DNSResult) or not cares.capabilities.dnsrec
+    assert resolve.error(channel._query_wire, "nx.example", A, 1) == ares_errno.ARES_ENOTFOUND
+    with pytest.raises(ValueError):
+        channel._query_wire("w.example", 9999, 1, lambda *a: None)
+
+
 def test_idna_names_reach_the_server_as_a_labels(dns_server: DNSServer, channel: cares.Channel, resolve: Requester) -> None:
     dns_server.add("xn--bcher-kva.example", "A", "10.0.0.7")
     result = resolve.result(channel.query, "bücher.example", A)

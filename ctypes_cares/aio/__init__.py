@@ -26,28 +26,50 @@ import asyncio
 import collections
 import contextlib
 import functools
+import importlib
 import logging
 import socket
 import sys
 import warnings
 import weakref
 from typing import (
-    Any, Callable, Deque, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple,
+    TYPE_CHECKING, Any, Callable, Deque, Dict, Iterable, Iterator, List, Optional, Sequence, Set,
+    Tuple,
 )
 
 import ctypes_cares as pycares
 
-from . import compat, error
-from .compat import (  # noqa: F401 - re-exported, as aiodns does
-    AresHostResult, AresQueryAAAAResult, AresQueryAResult, AresQueryCAAResult,
-    AresQueryCNAMEResult, AresQueryMXResult, AresQueryNAPTRResult, AresQueryNSResult,
-    AresQueryPTRResult, AresQuerySOAResult, AresQuerySRVResult, AresQueryTXTResult,
-    ConvertedRecord, QueryResult, convert_result,
-)
+from . import error
+from ..records import BadResponse, parse_dns_response
 from .error import CLOSED_MESSAGE, DNSError, ResolverClosedError
+
+if TYPE_CHECKING:
+    from . import compat
+    from .compat import AresHostResult
+
 
 __version__ = "4.0.4"
 __all__ = ("DNSResolver", "error")
+
+# aiodns re-exports its legacy result types here.  They serve only the deprecated
+# query()/gethostbyname(), so their module is imported on first use, not with ours.
+_COMPAT_NAMES = frozenset({
+    "AresHostResult", "AresQueryAAAAResult", "AresQueryAResult", "AresQueryCAAResult",
+    "AresQueryCNAMEResult", "AresQueryMXResult", "AresQueryNAPTRResult", "AresQueryNSResult",
+    "AresQueryPTRResult", "AresQuerySOAResult", "AresQuerySRVResult", "AresQueryTXTResult",
+    "ConvertedRecord", "QueryResult", "convert_result",
+})
+
+
+def __getattr__(name: str) -> Any:
+    if name == "compat" or name in _COMPAT_NAMES:
+        compat = importlib.import_module(".compat", __name__)  # binds our `compat` too
+        return compat if name == "compat" else getattr(compat, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> List[str]:
+    return sorted(set(globals()) | _COMPAT_NAMES | {"compat"})
 
 # Logger name kept from aiodns so that existing logging configuration applies.
 _LOGGER = logging.getLogger("aiodns")
@@ -105,6 +127,9 @@ _QUERY_CLASSES: Dict[str, int] = dict(query_class_map)
 _QUERY_CLASSES.update({name.lower(): code for name, code in query_class_map.items()})
 
 _SOCKET_BAD: int = pycares.ARES_SOCKET_BAD
+
+# query_dns answers decoded per loop iteration in socket-callback mode (_decode_answers).
+_DECODE_SLICE = 32
 
 # The loop timer that drives c-ares's timeouts (see _start_timer):
 _TIMER_MAX = 1.0  # never sleep longer than this while sockets are open (safety net)
@@ -185,6 +210,9 @@ class DNSResolver:
         # Event-thread mode: completions waiting to be run on the loop thread.
         self._inbox: Deque[Tuple[Callable[..., None], Tuple[Any, ...]]] = collections.deque()
         self._drain_pending = False
+        # Socket-callback mode: query_dns answers not decoded yet (see _answer_callback).
+        self._undecoded: Deque[Tuple[asyncio.Future[Any], bytes]] = collections.deque()
+        self._decode_pending = False
         if event_thread is None:
             event_thread = not _loop_can_watch_sockets(self.loop)
         self._event_thread = bool(event_thread)
@@ -284,6 +312,8 @@ class DNSResolver:
         if errorno is not None:
             fut.set_exception(_dns_error(errorno))
             return
+        from .compat import convert_result
+
         try:
             converted = convert_result(result, qtype)
         except DNSError as exc:
@@ -300,9 +330,44 @@ class DNSResolver:
         if errorno is not None:
             fut.set_exception(_dns_error(errorno))
             return
+        from .compat import AresHostResult
+
         name = result.cnames[0].name if result.cnames else host
         addresses = [node.addr[0].decode() for node in result.nodes]
         fut.set_result(AresHostResult(name=name, aliases=[], addresses=addresses))
+
+    # Answers to query_dns() in socket-callback mode arrive as wire bytes: a burst read
+    # by one process_fd() step is queued compactly and decoded _DECODE_SLICE answers per
+    # loop iteration, so the awaiting tasks consume (and drop) results while the rest
+    # of the burst is still bytes, instead of the whole burst being alive as objects.
+
+    def _answer_callback(
+        self, fut: asyncio.Future[Any], answer: Any, errorno: Optional[int]
+    ) -> None:
+        if errorno is not None or not isinstance(answer, bytes):
+            self._callback(fut, answer, errorno)
+            return
+        self._undecoded.append((fut, answer))
+        if not self._decode_pending:
+            self._decode_pending = True
+            self.loop.call_soon(self._decode_answers)
+
+    def _decode_answers(self) -> None:
+        undecoded = self._undecoded
+        for _ in range(min(len(undecoded), _DECODE_SLICE)):
+            fut, answer = undecoded.popleft()
+            if fut.done():
+                continue
+            try:
+                result = parse_dns_response(answer)
+            except BadResponse:
+                fut.set_exception(_dns_error(error.ARES_EBADRESP))
+            else:
+                fut.set_result(result)
+        if undecoded:
+            self.loop.call_soon(self._decode_answers)  # after the tasks just woken
+        else:
+            self._decode_pending = False
 
     @contextlib.contextmanager
     def _capture_ares_error(self, fut: asyncio.Future[Any]) -> Iterator[None]:
@@ -471,13 +536,15 @@ class DNSResolver:
         if self._closed:
             raise _closed_error()
         fut = self.loop.create_future()
-        callback = self._bind(self._callback, fut)
+        qclass_code = 1 if qclass is None else _qclass_code(qclass)
         try:
-            if qclass is None:
-                self._channel.query(host, code, callback=callback)
-            else:
+            if self._event_thread:
                 self._channel.query(
-                    host, code, query_class=_qclass_code(qclass), callback=callback
+                    host, code, query_class=qclass_code, callback=self._bind(self._callback, fut)
+                )
+            else:
+                self._channel._query_wire(
+                    host, code, qclass_code, functools.partial(self._answer_callback, fut)
                 )
         except pycares.AresError as exc:
             self._reject(fut, exc)
