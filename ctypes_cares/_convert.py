@@ -210,7 +210,7 @@ def addrinfo_result(info_p: Any) -> AddrInfoResult:
 
 
 
-def inet_pton(family: int, text: str) -> bytes:
+def inet_pton(family: int, text: Any) -> bytes:
     """socket.inet_pton, refusing an embedded NUL everywhere (PyPy's stops reading there)."""
     if "\x00" in text:
         raise ValueError("embedded null character")

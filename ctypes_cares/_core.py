@@ -17,7 +17,8 @@ import queue
 import sys
 import threading
 import weakref
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Callable, Optional, Type
 
 from ._lib import lib
 
@@ -31,10 +32,10 @@ class _Unraisable:
     """The argument sys.unraisablehook expects."""
 
     def __init__(self, exc: BaseException, message: str, obj: Any) -> None:
-        self.exc_type = type(exc)
-        self.exc_value = exc
-        self.exc_traceback = exc.__traceback__
-        self.err_msg = message
+        self.exc_type: Type[BaseException] = type(exc)
+        self.exc_value: Optional[BaseException] = exc
+        self.exc_traceback: Optional[TracebackType] = exc.__traceback__
+        self.err_msg: Optional[str] = message
         self.object = obj
 
 

@@ -30,7 +30,7 @@ from ctypes import (
     c_ushort,
     c_void_p,
 )
-from typing import Any, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, List, NamedTuple, Optional, Sequence, Tuple
 
 ENV_VAR = "CARES_LIBRARY"
 MIN_VERSION = (1, 17, 0)
@@ -164,7 +164,7 @@ ares_addr_port_node._fields_ = [
 
 if sys.platform.startswith(("darwin", "freebsd", "openbsd", "netbsd", "dragonfly")):
     # BSD sockaddrs start with a length byte and a one-byte family.
-    _SA_HEAD = [("sa_len", c_ubyte), ("sa_family", c_ubyte)]
+    _SA_HEAD: List[Tuple[str, Any]] = [("sa_len", c_ubyte), ("sa_family", c_ubyte)]
 else:
     _SA_HEAD = [("sa_family", c_ushort)]
 
@@ -490,7 +490,7 @@ def bind(dll: Any, table: Sequence[Proto] = PROTOTYPES) -> Functions:
 # Copying C memory out.
 
 try:  # PyPy: bytes made from C memory are invisible to its GC's accounting
-    from __pypy__ import add_memory_pressure as _add_memory_pressure
+    from __pypy__ import add_memory_pressure as _add_memory_pressure  # type: ignore
 except ImportError:
     _add_memory_pressure = None
 
