@@ -74,28 +74,31 @@ def _nameinfo_result(node: Optional[bytes], service: Optional[bytes]) -> NameInf
     )
 
 
-def _dnsrec_handler(convert: Callable[[Optional[int]], Any]) -> Callable[..., None]:
-    """The ares_callback_dnsrec for requests whose answer ``convert`` copies out."""
+def _completion(convert: Callable[..., Any], what: str) -> Callable[..., None]:
+    """The C callback for requests whose result ``convert`` copies out of the callback's
+    trailing arguments (those after ``arg, status, timeouts``)."""
 
-    def on_dnsrec(arg: int, status: int, timeouts: int, record: Optional[int]) -> None:
+    def complete(arg: int, status: int, timeouts: int, *raw: Any) -> None:
         if _finalizing or arg not in _handle_to_channel:
             return
         try:
             result = None
             if status == ARES_SUCCESS:
-                result, status = _convert(convert, record)
+                result, status = _convert(convert, *raw)
             finish(arg, result, status)
         except BaseException as exc:  # nothing may cross into C
-            report(exc, "a DNS query completion", None)
+            report(exc, what, None)
 
-    return on_dnsrec
+    return complete
 
 
 #: Completes with a DNSResult (what Channel.query/search deliver).
-_on_dnsrec = _dnsrec_handler(decode_dns_record)
+_on_dnsrec = _completion(decode_dns_record, "a DNS query completion")
 #: Completes with the answer's wire bytes, decoded later by the receiver (or, for the
 #: rare answer c-ares cannot write out, with a DNSResult): see Channel._query_wire.
-_on_dnsrec_wire = _dnsrec_handler(dns_record_wire)
+_on_dnsrec_wire = _completion(dns_record_wire, "a DNS query completion")
+_on_host = _completion(host_result, "a gethostbyaddr completion")
+_on_nameinfo = _completion(_nameinfo_result, "a getnameinfo completion")
 
 
 def _on_query(arg: int, status: int, timeouts: int, abuf: Any, alen: int) -> None:
@@ -110,32 +113,6 @@ def _on_query(arg: int, status: int, timeouts: int, abuf: Any, alen: int) -> Non
         finish(arg, result, status)
     except BaseException as exc:
         report(exc, "a DNS query completion", None)
-
-
-def _on_host(arg: int, status: int, timeouts: int, host: Any) -> None:
-    if _finalizing or arg not in _handle_to_channel:
-        return
-    try:
-        result = None
-        if status == ARES_SUCCESS:
-            result, status = _convert(host_result, host)
-        finish(arg, result, status)
-    except BaseException as exc:
-        report(exc, "a gethostbyaddr completion", None)
-
-
-def _on_nameinfo(
-    arg: int, status: int, timeouts: int, node: Optional[bytes], service: Optional[bytes]
-) -> None:
-    if _finalizing or arg not in _handle_to_channel:
-        return
-    try:
-        result = None
-        if status == ARES_SUCCESS:
-            result, status = _convert(_nameinfo_result, node, service)
-        finish(arg, result, status)
-    except BaseException as exc:
-        report(exc, "a getnameinfo completion", None)
 
 
 def _on_addrinfo(arg: int, status: int, timeouts: int, res: Any) -> None:

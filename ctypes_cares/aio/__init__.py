@@ -162,6 +162,17 @@ def _dns_error(errorno: int) -> DNSError:
     return DNSError(errorno, pycares.errno.strerror(errorno))
 
 
+def _settled_without_result(fut: asyncio.Future[Any], errorno: Optional[int]) -> bool:
+    """True when ``fut`` takes no result: it is done already (a cancelled awaiter, or a
+    rejection already reported), or it has just failed with ``errorno``."""
+    if fut.done():
+        return True
+    if errorno is not None:
+        fut.set_exception(_dns_error(errorno))
+        return True
+    return False
+
+
 def _closed_error() -> ResolverClosedError:
     return ResolverClosedError(error.ARES_EDESTRUCTION, CLOSED_MESSAGE)
 
@@ -295,22 +306,14 @@ class DNSResolver:
 
     @staticmethod
     def _callback(fut: asyncio.Future[Any], result: Any, errorno: Optional[int]) -> None:
-        # A cancelled awaiter (or a rejection already reported) left the future done.
-        if fut.done():
-            return
-        if errorno is not None:
-            fut.set_exception(_dns_error(errorno))
-        else:
+        if not _settled_without_result(fut, errorno):
             fut.set_result(result)
 
     @staticmethod
     def _query_callback(
         fut: asyncio.Future[Any], qtype: int, result: Any, errorno: Optional[int]
     ) -> None:
-        if fut.done():
-            return
-        if errorno is not None:
-            fut.set_exception(_dns_error(errorno))
+        if _settled_without_result(fut, errorno):
             return
         from .compat import convert_result
 
@@ -325,10 +328,7 @@ class DNSResolver:
     def _gethostbyname_callback(
         fut: asyncio.Future[Any], host: str, result: Any, errorno: Optional[int]
     ) -> None:
-        if fut.done():
-            return
-        if errorno is not None:
-            fut.set_exception(_dns_error(errorno))
+        if _settled_without_result(fut, errorno):
             return
         from .compat import AresHostResult
 
