@@ -693,6 +693,42 @@ def test_burst_of_answers_decoded_in_slices(run: Any, zone: DNSServer, monkeypat
         assert 1 <= state["ahead"] <= aio._DECODE_SLICE
 
 
+@pytest.mark.parametrize("method", ["query_dns", "getaddrinfo"])
+def test_replies_read_during_a_run_of_submissions(run: Any, zone: DNSServer, method: str) -> None:
+    """Socket-callback mode: after every _READ_EVERY submissions without a processing
+    step, c-ares reads its sockets at once, so the answers to a long run of submissions
+    are not all held back for one burst at the next loop iteration."""
+    count = aio._READ_EVERY
+    for i in range(count):
+        zone.add(f"r{i}.example", "A", f"10.2.0.{i}")
+
+    def submit(resolver: DNSResolver, i: int) -> "asyncio.Future[Any]":
+        if method == "query_dns":
+            return resolver.query_dns(f"r{i}.example", "A")
+        return resolver.getaddrinfo(f"r{i}.example", socket.AF_INET)
+
+    def read(resolver: DNSResolver, fut: "asyncio.Future[Any]") -> bool:
+        return fut.done() or bool(resolver._undecoded)  # query_dns decodes later
+
+    async def main() -> None:
+        async with make(zone) as resolver:
+            futs = [submit(resolver, 0)]
+            time.sleep(0.3)  # the answer waits in the socket; the loop does not run
+            futs += [submit(resolver, i) for i in range(1, count - 1)]
+            assert not read(resolver, futs[0])
+            futs.append(submit(resolver, count - 1))
+            if not resolver._event_thread:
+                assert read(resolver, futs[0])
+            results = await asyncio.gather(*futs)
+            if method == "query_dns":
+                got = [str(r.answer[0].data.addr) for r in results]
+            else:
+                got = [n.addr[0].decode() for r in results for n in r.nodes]
+            assert got == [f"10.2.0.{i}" for i in range(count)]
+
+    run(main())
+
+
 @needs("dnsrec", (1, 28, 0))
 def test_undecodable_answer_is_ebadresp(run: Any, zone: DNSServer, monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(data: bytes) -> Any:

@@ -130,6 +130,8 @@ _SOCKET_BAD: int = pycares.ARES_SOCKET_BAD
 
 # query_dns answers decoded per loop iteration in socket-callback mode (_decode_answers).
 _DECODE_SLICE = 32
+# Submissions after which the sockets are read at once, not at the next loop iteration.
+_READ_EVERY = 32
 
 # The loop timer that drives c-ares's timeouts (see _start_timer):
 _TIMER_MAX = 1.0  # never sleep longer than this while sockets are open (safety net)
@@ -224,6 +226,7 @@ class DNSResolver:
         # Socket-callback mode: query_dns answers not decoded yet (see _answer_callback).
         self._undecoded: Deque[Tuple[asyncio.Future[Any], bytes]] = collections.deque()
         self._decode_pending = False
+        self._sent = 0  # submissions since the last processing step
         if event_thread is None:
             event_thread = not _loop_can_watch_sockets(self.loop)
         self._event_thread = bool(event_thread)
@@ -458,6 +461,7 @@ class DNSResolver:
         """One c-ares processing step (a socket is ready, or a deadline passed)."""
         if self._closed:
             return
+        self._sent = 0
         try:
             self._channel.process_fd(read_fd, write_fd)
         except Exception as exc:
@@ -465,6 +469,18 @@ class DNSResolver:
             return
         if not self._timer_check_pending:
             self._check_timer_soon()
+
+    def _read_replies(self) -> None:
+        """Let c-ares read what its sockets hold now, inside a run of submissions.
+
+        c-ares reads every datagram waiting on a socket in one step and keeps each
+        parsed answer until the whole step's callbacks have run.  When hundreds of
+        lookups are submitted in one loop iteration, their answers would otherwise all
+        wait for the next iteration and arrive as one burst, held in C memory at once.
+        """
+        self._sent = 0
+        for fd in tuple(self._read_fds):
+            self._process(fd, _SOCKET_BAD)
 
     def _abort(self, exc: Exception) -> None:
         """The channel failed while processing (e.g. it was closed behind our back).
@@ -548,8 +564,7 @@ class DNSResolver:
                 )
         except pycares.AresError as exc:
             self._reject(fut, exc)
-        if not self._timer_check_pending:
-            self._check_timer_soon()
+        self._after_submit()
         return fut
 
     def query(self, host: str, qtype: str, qclass: Optional[str] = None) -> "asyncio.Future[Any]":
@@ -634,8 +649,17 @@ class DNSResolver:
         """Call a channel method for ``fut``; a synchronous AresError lands on ``fut``."""
         with self._capture_ares_error(fut):
             getattr(self._channel, method)(*args, **kwargs)
-        self._check_timer_soon()
+        self._after_submit()
         return fut
+
+    def _after_submit(self) -> None:
+        if self._event_thread:
+            return
+        self._sent += 1
+        if self._sent >= _READ_EVERY and self._read_fds:
+            self._read_replies()
+        if not self._timer_check_pending:
+            self._check_timer_soon()
 
     # -- control and lifetime ------------------------------------------------------
 
