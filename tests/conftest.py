@@ -11,8 +11,17 @@ from dnsserver import DNSServer  # tests/ is on sys.path (rootdir conftest, no _
 from capabilities import pytest_terminal_summary  # noqa: F401  (a hook: counts capability skips)
 
 
+def _check_health(server: DNSServer) -> None:
+    """Fail at once, naming the cause, if the server thread is dead or stuck (every later
+    test would otherwise just time out)."""
+    problem = server.health()
+    if problem is not None:
+        pytest.fail(f"DNS test server: {problem}")
+
+
 def _check_server(server: DNSServer) -> None:
-    """Fail the test if the server thread hit an exception while serving it."""
+    """Fail the test if the server thread is unwell or hit an exception while serving it."""
+    _check_health(server)
     errors = list(server.errors)
     server.errors.clear()
     if errors:
@@ -32,9 +41,9 @@ def _dns_server_session() -> Iterator[DNSServer]:
 def dns_server(_dns_server_session: DNSServer) -> Iterator[DNSServer]:
     """The session server, emptied: no zone, no faults, empty log, compression on."""
     server = _dns_server_session
+    _check_health(server)
     server.reset()
     yield server
-    server.sync()
     _check_server(server)
 
 
@@ -56,7 +65,6 @@ def dns_server6() -> Iterator[DNSServer]:
         pytest.skip("no IPv6 loopback")
     with DNSServer("::1") as server:
         yield server
-        server.sync()
         _check_server(server)
 
 

@@ -16,8 +16,10 @@ import ipaddress
 import selectors
 import socket
 import struct
+import sys
 import threading
 import time
+import traceback
 from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 Labels = Tuple[bytes, ...]
@@ -447,6 +449,7 @@ class DNSServer:
         self._timer_seq = 0
         self._conns: List[_Conn] = []
         self.errors: List[BaseException] = []  # exceptions raised while serving
+        self.died: Optional[BaseException] = None  # what ended the server thread, if anything
         self._zone: Dict[Labels, List[RR]] = {}  # zone and below: set by reset()
         self._attached: Dict[str, Dict[Labels, List[RR]]] = {}
         self._soa: Optional[RR] = None
@@ -529,15 +532,37 @@ class DNSServer:
         except OSError:
             pass  # buffer full: the loop is awake anyway
 
-    def sync(self, timeout: float = 5.0) -> None:
-        """Wait until the server thread has handled every datagram already delivered to it."""
+    def sync(self, timeout: float = 5.0) -> bool:
+        """Wait until the server thread has handled every datagram already delivered to it.
+
+        False if it did not get there within ``timeout`` (see :meth:`health`).
+        """
         if self._thread is None or threading.current_thread() is self._thread:
-            return
+            return True
+        deadline = time.monotonic() + timeout
         event = threading.Event()
-        with self._lock:
+        if not self._lock.acquire(timeout=timeout):  # held by a stuck server thread
+            return False
+        try:
             self._sync_waiters.append(event)
+        finally:
+            self._lock.release()
         self._wake()
-        event.wait(timeout)
+        return event.wait(max(0.0, deadline - time.monotonic()))
+
+    def health(self, timeout: float = 5.0) -> Optional[str]:
+        """None while the server thread is alive and responsive; else what is wrong with
+        it, including where it is stuck, for a test failure that names the cause."""
+        thread = self._thread
+        if thread is None:
+            return None
+        if not thread.is_alive():
+            return f"the server thread died: {self.died!r}"
+        if self.sync(timeout):
+            return None
+        frame = sys._current_frames().get(thread.ident or 0)
+        stack = "".join(traceback.format_stack(frame)) if frame is not None else "?"
+        return f"the server thread has not come round its loop for {timeout} s; it is at:\n{stack}"
 
     # -- zone data
     def add(self, name: NameLike, rtype: Union[int, str], data: Any, ttl: int = 300,
@@ -751,6 +776,8 @@ class DNSServer:
                     self._guard(heapq.heappop(self._timers)[2])
                 for event in waiters:
                     event.set()
+        except BaseException as exc:  # reported by health(), with the tests that notice
+            self.died = exc
         finally:
             for conn in list(self._conns):
                 self._close(conn)

@@ -607,3 +607,28 @@ def test_concurrent_clients(dns_server: DNSServer) -> None:
         t.join()
     assert results == [["10.0.0.1"]] * 40
     assert len(dns_server.wait_for_queries(40)) == 40
+
+
+def test_health_names_a_stuck_or_dead_server_thread() -> None:
+    """A server thread that stops serving makes the fixtures fail at once with the cause
+    (where it is stuck, or what ended it) instead of every later test timing out."""
+
+    def stuck_in_a_handler(query: bytes) -> bytes:
+        time.sleep(1.0)
+        return b""
+
+    def thread_ending(query: bytes) -> bytes:
+        raise SystemExit("ended by a handler")
+
+    with DNSServer() as server:
+        assert server.health() is None
+        server.set_fault("raw", "slow.example", data=stuck_in_a_handler)
+        udp_ask(server, build_query("slow.example"), timeout=0.1)
+        problem = server.health(timeout=0.3)
+        assert problem is not None and "stuck_in_a_handler" in problem, problem
+        assert server.health(timeout=2.0) is None  # round its loop again
+
+        server.set_fault("raw", "fatal.example", data=thread_ending)
+        udp_ask(server, build_query("fatal.example"), timeout=0.1)
+        server._thread.join(2.0)  # type: ignore[union-attr]
+        assert server.health() == "the server thread died: SystemExit('ended by a handler')"
