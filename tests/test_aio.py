@@ -27,6 +27,7 @@ import pytest
 
 import ctypes_cares
 from ctypes_cares import aio
+from ctypes_cares.aio import _driver
 from ctypes_cares.aio import DNSResolver
 from ctypes_cares.aio.compat import (
     AresHostResult,
@@ -667,14 +668,14 @@ def test_burst_of_answers_decoded_in_slices(run: Any, zone: DNSServer, monkeypat
     for i in range(300):
         zone.add(f"b{i}.example", "A", f"10.1.{i // 256}.{i % 256}")
     state = {"decoded": 0, "consumed": 0, "ahead": 0}
-    parse = aio.parse_dns_response
+    parse = _driver.parse_dns_response
 
     def counting_parse(data: bytes) -> Any:
         state["decoded"] += 1
         state["ahead"] = max(state["ahead"], state["decoded"] - state["consumed"])
         return parse(data)
 
-    monkeypatch.setattr(aio, "parse_dns_response", counting_parse)
+    monkeypatch.setattr(_driver, "parse_dns_response", counting_parse)
 
     async def main() -> None:
         async with make(zone, timeout=0.5, tries=5) as resolver:
@@ -690,15 +691,15 @@ def test_burst_of_answers_decoded_in_slices(run: Any, zone: DNSServer, monkeypat
     run(main())
     if caps.dnsrec:  # older libraries hand over decoded answers
         assert state["decoded"] == 300
-        assert 1 <= state["ahead"] <= aio._DECODE_SLICE
+        assert 1 <= state["ahead"] <= _driver.DECODE_SLICE
 
 
 @pytest.mark.parametrize("method", ["query_dns", "getaddrinfo"])
 def test_replies_read_during_a_run_of_submissions(run: Any, zone: DNSServer, method: str) -> None:
-    """Socket-callback mode: after every _READ_EVERY submissions without a processing
+    """Socket-callback mode: after every READ_EVERY submissions without a processing
     step, c-ares reads its sockets at once, so the answers to a long run of submissions
     are not all held back for one burst at the next loop iteration."""
-    count = aio._READ_EVERY
+    count = _driver.READ_EVERY
     for i in range(count):
         zone.add(f"r{i}.example", "A", f"10.2.0.{i}")
 
@@ -734,7 +735,7 @@ def test_undecodable_answer_is_ebadresp(run: Any, zone: DNSServer, monkeypatch: 
     def refuse(data: bytes) -> Any:
         raise ctypes_cares.records.BadResponse("refused by the decoder")
 
-    monkeypatch.setattr(aio, "parse_dns_response", refuse)
+    monkeypatch.setattr(_driver, "parse_dns_response", refuse)
 
     async def main() -> None:
         async with make(zone) as resolver:

@@ -23,7 +23,6 @@ another loop or thread.
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import functools
 import importlib
@@ -33,14 +32,13 @@ import sys
 import warnings
 import weakref
 from typing import (
-    TYPE_CHECKING, Any, Callable, Deque, Dict, Iterable, Iterator, List, Optional, Sequence, Set,
-    Tuple,
+    TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple,
 )
 
 import ctypes_cares as pycares
 
 from . import error
-from ..records import BadResponse, parse_dns_response
+from ._driver import LoopDriver, complete, dns_error, settled_without_result
 from .error import CLOSED_MESSAGE, DNSError, ResolverClosedError
 
 if TYPE_CHECKING:
@@ -126,17 +124,6 @@ _QUERY_TYPES.update({name.lower(): code for name, code in _QUERY_TYPES.items()})
 _QUERY_CLASSES: Dict[str, int] = dict(query_class_map)
 _QUERY_CLASSES.update({name.lower(): code for name, code in query_class_map.items()})
 
-_SOCKET_BAD: int = pycares.ARES_SOCKET_BAD
-
-# query_dns answers decoded per loop iteration in socket-callback mode (_decode_answers).
-_DECODE_SLICE = 32
-# Submissions after which the sockets are read at once, not at the next loop iteration.
-_READ_EVERY = 32
-
-# The loop timer that drives c-ares's timeouts (see _start_timer):
-_TIMER_MAX = 1.0  # never sleep longer than this while sockets are open (safety net)
-_TIMER_SLACK = 0.001  # fire just after c-ares's deadline, not just before it
-_TIMER_TOLERANCE = 0.005  # a deadline moving earlier by less is not worth a re-arm
 
 _Callback = Callable[[Any, Optional[int]], None]
 
@@ -160,20 +147,6 @@ def _qclass_code(qclass: Any) -> int:
         raise ValueError(f"invalid query class: {qclass}") from exc
 
 
-def _dns_error(errorno: int) -> DNSError:
-    return DNSError(errorno, pycares.errno.strerror(errorno))
-
-
-def _settled_without_result(fut: asyncio.Future[Any], errorno: Optional[int]) -> bool:
-    """True when ``fut`` takes no result: it is done already (a cancelled awaiter, or a
-    rejection already reported), or it has just failed with ``errorno``."""
-    if fut.done():
-        return True
-    if errorno is not None:
-        fut.set_exception(_dns_error(errorno))
-        return True
-    return False
-
 
 def _closed_error() -> ResolverClosedError:
     return ResolverClosedError(error.ARES_EDESTRUCTION, CLOSED_MESSAGE)
@@ -188,7 +161,7 @@ def _loop_can_watch_sockets(loop: asyncio.AbstractEventLoop) -> bool:
     )
 
 
-class DNSResolver:
+class DNSResolver(LoopDriver):
     """An asyncio DNS resolver (aiodns 4.0.4 compatible).
 
     ``nameservers``: servers to use instead of the system's (``'ip'`` or ``'ip:port'``,
@@ -215,18 +188,7 @@ class DNSResolver:
         self.loop: asyncio.AbstractEventLoop = loop or asyncio.get_event_loop()
         kwargs.pop("sock_state_cb", None)
         self._timeout: Optional[float] = kwargs.pop("timeout", None)
-        self._read_fds: Set[int] = set()
-        self._write_fds: Set[int] = set()
-        self._timer: Optional[asyncio.Handle] = None
-        self._timer_when = 0.0  # the loop time self._timer is armed for
-        self._timer_check_pending = False
-        # Event-thread mode: completions waiting to be run on the loop thread.
-        self._inbox: Deque[Tuple[Callable[..., None], Tuple[Any, ...]]] = collections.deque()
-        self._drain_pending = False
-        # Socket-callback mode: query_dns answers not decoded yet (see _answer_callback).
-        self._undecoded: Deque[Tuple[asyncio.Future[Any], bytes]] = collections.deque()
-        self._decode_pending = False
-        self._sent = 0  # submissions since the last processing step
+        self._init_driver()
         if event_thread is None:
             event_thread = not _loop_can_watch_sockets(self.loop)
         self._event_thread = bool(event_thread)
@@ -307,16 +269,13 @@ class DNSResolver:
         future = self.loop.create_future()
         return future, self._bind(self._query_callback, future, qtype)
 
-    @staticmethod
-    def _callback(fut: asyncio.Future[Any], result: Any, errorno: Optional[int]) -> None:
-        if not _settled_without_result(fut, errorno):
-            fut.set_result(result)
+    _callback = staticmethod(complete)
 
     @staticmethod
     def _query_callback(
         fut: asyncio.Future[Any], qtype: int, result: Any, errorno: Optional[int]
     ) -> None:
-        if _settled_without_result(fut, errorno):
+        if settled_without_result(fut, errorno):
             return
         from .compat import convert_result
 
@@ -331,46 +290,13 @@ class DNSResolver:
     def _gethostbyname_callback(
         fut: asyncio.Future[Any], host: str, result: Any, errorno: Optional[int]
     ) -> None:
-        if _settled_without_result(fut, errorno):
+        if settled_without_result(fut, errorno):
             return
         from .compat import AresHostResult
 
         name = result.cnames[0].name if result.cnames else host
         addresses = [node.addr[0].decode() for node in result.nodes]
         fut.set_result(AresHostResult(name=name, aliases=[], addresses=addresses))
-
-    # Answers to query_dns() in socket-callback mode arrive as wire bytes: a burst read
-    # by one process_fd() step is queued compactly and decoded _DECODE_SLICE answers per
-    # loop iteration, so the awaiting tasks consume (and drop) results while the rest
-    # of the burst is still bytes, instead of the whole burst being alive as objects.
-
-    def _answer_callback(
-        self, fut: asyncio.Future[Any], answer: Any, errorno: Optional[int]
-    ) -> None:
-        if errorno is not None or not isinstance(answer, bytes):
-            self._callback(fut, answer, errorno)
-            return
-        self._undecoded.append((fut, answer))
-        if not self._decode_pending:
-            self._decode_pending = True
-            self.loop.call_soon(self._decode_answers)
-
-    def _decode_answers(self) -> None:
-        undecoded = self._undecoded
-        for _ in range(min(len(undecoded), _DECODE_SLICE)):
-            fut, answer = undecoded.popleft()
-            if fut.done():
-                continue
-            try:
-                result = parse_dns_response(answer)
-            except BadResponse:
-                fut.set_exception(_dns_error(error.ARES_EBADRESP))
-            else:
-                fut.set_result(result)
-        if undecoded:
-            self.loop.call_soon(self._decode_answers)  # after the tasks just woken
-        else:
-            self._decode_pending = False
 
     @contextlib.contextmanager
     def _capture_ares_error(self, fut: asyncio.Future[Any]) -> Iterator[None]:
@@ -388,150 +314,7 @@ class DNSResolver:
             status = exc.args[0] if exc.args else None
             if not isinstance(status, int):  # e.g. the message-only construction error
                 status = error.ARES_EFORMERR
-            fut.set_exception(_dns_error(status))
-
-    # -- event-thread mode: completions cross to the loop in batches ----------------
-
-    def _post(self, handler: Callable[..., None], *args: Any) -> None:
-        """Queue a completion for the loop thread (called on c-ares's thread)."""
-        self._inbox.append((handler, args))
-        if not self._drain_pending:
-            self._drain_pending = True
-            try:
-                self.loop.call_soon_threadsafe(self._drain_inbox)
-            except RuntimeError:
-                # The loop is closed: nobody can await these futures any more.
-                self._inbox.clear()
-                self._drain_pending = False
-
-    def _drain_inbox(self) -> None:
-        # Clear the flag BEFORE draining: a completion queued after the last popleft
-        # then schedules a new drain instead of being stranded.
-        self._drain_pending = False
-        inbox = self._inbox
-        while inbox:
-            handler, args = inbox.popleft()
-            try:
-                handler(*args)
-            except Exception as exc:  # pragma: no cover - handlers guard themselves
-                self.loop.call_exception_handler(
-                    {"message": "ctypes_cares.aio: DNS completion failed", "exception": exc}
-                )
-
-    # -- socket-callback mode: c-ares driven by the loop ----------------------------
-    #
-    # Invariants:
-    # * c-ares reports (fd, 0, 0) BEFORE it closes a socket, and we stop watching the fd
-    #   right then, so a reused fd number is never watched on behalf of an old socket.
-    # * one timer at most (self._timer), armed for c-ares's earliest deadline whenever
-    #   sockets are open, re-armed only when that deadline moves materially earlier
-    #   (a timer that fires early just processes nothing and re-arms).
-    # * the deadline is re-read once per loop iteration after submissions and socket
-    #   activity (_timer_check_pending), not once per query.
-
-    def _sock_state_cb(self, fd: int, readable: Any, writable: Any) -> None:
-        if self._closed:
-            # Late notifications, e.g. from the binding's destroyer thread.
-            return
-        loop = self.loop
-        read_fds = self._read_fds
-        write_fds = self._write_fds
-        if readable:
-            if fd not in read_fds:
-                loop.add_reader(fd, self._process, fd, _SOCKET_BAD)
-                read_fds.add(fd)
-        elif fd in read_fds:
-            loop.remove_reader(fd)
-            read_fds.discard(fd)
-        if writable:
-            if fd not in write_fds:
-                loop.add_writer(fd, self._process, _SOCKET_BAD, fd)
-                write_fds.add(fd)
-        elif fd in write_fds:
-            loop.remove_writer(fd)
-            write_fds.discard(fd)
-        if read_fds or write_fds:
-            if self._timer is None:
-                self._check_timer_soon()
-        elif self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-
-    def _process(self, read_fd: int, write_fd: int) -> None:
-        """One c-ares processing step (a socket is ready, or a deadline passed)."""
-        if self._closed:
-            return
-        self._sent = 0
-        try:
-            self._channel.process_fd(read_fd, write_fd)
-        except Exception as exc:
-            self._abort(exc)
-            return
-        if not self._timer_check_pending:
-            self._check_timer_soon()
-
-    def _read_replies(self) -> None:
-        """Let c-ares read what its sockets hold now, inside a run of submissions.
-
-        c-ares reads every datagram waiting on a socket in one step and keeps each
-        parsed answer until the whole step's callbacks have run.  When hundreds of
-        lookups are submitted in one loop iteration, their answers would otherwise all
-        wait for the next iteration and arrive as one burst, held in C memory at once.
-        """
-        self._sent = 0
-        for fd in tuple(self._read_fds):
-            self._process(fd, _SOCKET_BAD)
-
-    def _abort(self, exc: Exception) -> None:
-        """The channel failed while processing (e.g. it was closed behind our back).
-
-        A socket that stays readable would run the failing step again on every loop
-        iteration, so: report once, fail what is in flight, close the resolver.
-        """
-        self.loop.call_exception_handler(
-            {"message": "ctypes_cares.aio: c-ares processing failed; resolver closed",
-             "exception": exc}
-        )
-        try:
-            self._channel.cancel()
-        except Exception:  # the channel is unusable: its requests end with it
-            pass
-        self._cleanup()
-
-    def _check_timer_soon(self) -> None:
-        """Re-read c-ares's next deadline later in this loop iteration (once)."""
-        if self._timer_check_pending or self._event_thread:
-            return
-        self._timer_check_pending = True
-        self.loop.call_soon(self._start_timer)
-
-    def _start_timer(self) -> None:
-        """Arm (or move earlier) the one timer for c-ares's next deadline."""
-        self._timer_check_pending = False
-        if self._closed:
-            return
-        timer = self._timer
-        if not (self._read_fds or self._write_fds):
-            # No socket open: nothing in flight can time out.
-            if timer is not None:
-                timer.cancel()
-                self._timer = None
-            return
-        loop = self.loop
-        when = loop.time() + self._channel.timeout(_TIMER_MAX) + _TIMER_SLACK
-        if timer is not None:
-            # The deadline is kept by us: uvloop's call_at returns a plain Handle, with
-            # no when(), for a deadline that rounds to now.
-            if self._timer_when <= when + _TIMER_TOLERANCE:
-                return
-            timer.cancel()
-        self._timer = loop.call_at(when, self._timer_cb)
-        self._timer_when = when
-
-    def _timer_cb(self) -> None:
-        self._timer = None
-        if self._read_fds or self._write_fds:
-            self._process(_SOCKET_BAD, _SOCKET_BAD)  # expire what is due, then re-arm
+            fut.set_exception(dns_error(status))
 
     # -- lookups -------------------------------------------------------------------
 
@@ -652,15 +435,6 @@ class DNSResolver:
         self._after_submit()
         return fut
 
-    def _after_submit(self) -> None:
-        if self._event_thread:
-            return
-        self._sent += 1
-        if self._sent >= _READ_EVERY and self._read_fds:
-            self._read_replies()
-        if not self._timer_check_pending:
-            self._check_timer_soon()
-
     # -- control and lifetime ------------------------------------------------------
 
     def cancel(self) -> None:
@@ -689,18 +463,7 @@ class DNSResolver:
         if self._closed:
             return
         self._closed = True
-        loop = self.loop
-        timer = self._timer
-        self._timer = None
-        if timer is not None:
-            timer.cancel()
-        if not loop.is_closed():  # a closed loop watches nothing any more
-            for fd in self._read_fds:
-                loop.remove_reader(fd)
-            for fd in self._write_fds:
-                loop.remove_writer(fd)
-        self._read_fds.clear()
-        self._write_fds.clear()
+        self._stop_watching()
         self._channel.close()
 
     async def __aenter__(self) -> "DNSResolver":
