@@ -280,6 +280,8 @@ class LoopDriver:
             self._process(SOCKET_BAD, SOCKET_BAD)  # expire what is due, then re-arm
 
     def _after_submit(self) -> None:
+        """A lookup went to c-ares: re-read the deadline this iteration, and after every
+        READ_EVERY submissions without a processing step, read the replies now."""
         if self._event_thread:
             return
         self._sent += 1
