@@ -63,7 +63,7 @@ def complete(fut: asyncio.Future[Any], result: Any, errorno: Optional[int]) -> N
 class LoopDriver:
     """Moves c-ares's completions onto the loop; a base class of DNSResolver."""
 
-    # Set up by DNSResolver.__init__ (after _init_driver).
+    # Set by DNSResolver.__init__.
     loop: asyncio.AbstractEventLoop
     _channel: Any
     _closed: bool
@@ -224,8 +224,7 @@ class LoopDriver:
         lookups are submitted in one loop iteration, their answers would otherwise all
         wait for the next iteration and arrive as one burst, held in C memory at once.
         """
-        self._sent = 0
-        for fd in tuple(self._read_fds):
+        for fd in tuple(self._read_fds):  # each _process() restarts the count
             self._process(fd, SOCKET_BAD)
 
     def _abort(self, exc: Exception) -> None:
