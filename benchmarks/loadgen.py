@@ -11,6 +11,9 @@ Both clients get the same resolver arguments (``--timeout``, ``--tries``, option
 every query asks a name never asked before (``<tag>`` makes names unique per run), so
 the cache is filled but never hit.
 
+``--client bare`` asks nothing: it imports no resolver, runs the loop once and reports
+the peak RSS of the interpreter with this harness (the "bare" baseline of run.py).
+
 This file must import ``ctypes_cares`` from the venv's installed wheel, never from the
 source tree: run as a script, its own directory (``benchmarks/``) is first on sys.path,
 not the repository root.
@@ -22,12 +25,19 @@ import argparse
 import asyncio
 import importlib
 import json
-import resource
 import socket
 import sys
 import time
 from typing import Any
 
+from loadcommon import (
+    Tally,
+    bare_json,
+    count_matching,
+    peak_rss_kib,
+    result_json,
+    udp_receive_drops,
+)
 from workloads import WORKLOADS, Workload
 
 # client name -> (module with DNSResolver, extra DNSResolver keyword arguments)
@@ -37,66 +47,18 @@ CLIENTS: dict[str, tuple] = {
     # Not the default: ctypes_cares.aio driven by c-ares's own thread, as aiodns is.
     "ctypes_cares+thread": ("ctypes_cares.aio", {"event_thread": True}),
 }
-
-MAX_ERROR_SAMPLES = 5
-
-
-def peak_rss_kib() -> int:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak // 1024 if sys.platform == "darwin" else peak  # macOS says bytes
-
-
-def udp_receive_drops() -> int:
-    """Linux's count of UDP datagrams dropped for a full socket receive buffer (the whole
-    machine's, so other traffic counts too); -1 where it cannot be read."""
-    try:
-        with open("/proc/net/snmp") as snmp:
-            rows = [line.split() for line in snmp if line.startswith("Udp:")]
-        return int(rows[1][rows[0].index("RcvbufErrors")])
-    except (OSError, IndexError, ValueError):
-        return -1
-
-
-def library_facts(client: str) -> dict[str, Any]:
-    """Which package and libcares this client really used (for the report header)."""
-    if client.startswith("ctypes_cares"):
-        import ctypes_cares
-
-        caps = ctypes_cares.capabilities
-        return {
-            "package": f"ctypes_cares {ctypes_cares.__version__}",
-            "file": ctypes_cares.__file__,
-            "c_ares": caps.version_str,
-        }
-    import aiodns
-    import pycares
-
-    return {
-        "package": f"aiodns {aiodns.__version__} / pycares {pycares.__version__}",
-        "file": aiodns.__file__,
-        "c_ares": getattr(pycares, "ARES_VERSION", "?"),
-    }
-
-
-class Tally:
-    def __init__(self) -> None:
-        self.ok = 0
-        self.wrong = 0  # answered, but not with the expected records
-        self.errors = 0  # raised (DNSError, timeout, anything)
-        self.samples: list[str] = []
-
-    def note(self, text: str) -> None:
-        if len(self.samples) < MAX_ERROR_SAMPLES:
-            self.samples.append(text)
+# Not a resolver: the interpreter, this harness and an empty run of the loop, to tell
+# what the clients' peak RSS adds to a bare interpreter.
+BARE = "bare"
 
 
 async def ask(resolver: Any, workload: Workload, name: str) -> int:
     """Send one question; return how many answer records (nodes) of the right type came."""
     if workload.qtype == "getaddrinfo":
         result = await resolver.getaddrinfo(name, family=socket.AF_INET)
-        return sum(1 for node in result.nodes if node.family == socket.AF_INET)
-    result = await resolver.query_dns(name, workload.qtype)
-    return sum(1 for record in result.answer if record.type == workload.record_type)
+    else:
+        result = await resolver.query_dns(name, workload.qtype)
+    return count_matching(workload, result)
 
 
 async def drive(resolver: Any, workload: Workload, names: list[str], concurrency: int) -> Tally:
@@ -109,20 +71,18 @@ async def drive(resolver: Any, workload: Workload, names: list[str], concurrency
             try:
                 count = await ask(resolver, workload, name)
             except Exception as exc:
-                tally.errors += 1
-                tally.note(f"{name}: {type(exc).__name__}: {exc}")
+                tally.error(name, f"{type(exc).__name__}: {exc}")
             else:
-                if count == workload.expected:
-                    tally.ok += 1
-                else:
-                    tally.wrong += 1
-                    tally.note(f"{name}: {count} records, expected {workload.expected}")
+                tally.count(workload, name, count)
 
     await asyncio.gather(*(worker() for _ in range(min(concurrency, len(names)))))
     return tally
 
 
 async def measure(args: argparse.Namespace) -> dict[str, Any]:
+    if args.client == BARE:
+        await asyncio.sleep(0)
+        return bare_json(args, args.loop)
     module_name, extra = CLIENTS[args.client]
     module = importlib.import_module(module_name)
     workload = WORKLOADS[args.workload]
@@ -145,25 +105,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         drops = udp_receive_drops() - drops0 if drops0 >= 0 else -1
     finally:
         await resolver.close()
-    return {
-        "client": args.client,
-        "workload": args.workload,
-        "loop": args.loop,
-        "queries": args.queries,
-        "concurrency": args.concurrency,
-        "ok": tally.ok,
-        "wrong": tally.wrong,
-        "errors": tally.errors,
-        "error_samples": tally.samples,
-        "seconds": wall,
-        "cpu_seconds": cpu,
-        "qps": args.queries / wall if wall > 0 else 0.0,
-        "udp_rcvbuf_drops": drops,
-        "rss_kib_after_warmup": rss_before,
-        "rss_kib_peak": peak_rss_kib(),
-        "python": f"{sys.implementation.name} {sys.version.split()[0]}",
-        **library_facts(args.client),
-    }
+    return result_json(args, args.loop, tally, wall, cpu, drops, rss_before, args.client)
 
 
 def new_loop(kind: str) -> asyncio.AbstractEventLoop:
@@ -178,7 +120,7 @@ def new_loop(kind: str) -> asyncio.AbstractEventLoop:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--client", choices=sorted(CLIENTS), required=True)
+    parser.add_argument("--client", choices=sorted([*CLIENTS, BARE]), required=True)
     parser.add_argument("--workload", choices=sorted(WORKLOADS), required=True)
     parser.add_argument("--loop", choices=["default", "uvloop"], default="default")
     parser.add_argument("--server", required=True, help="ip:port of the DNS server")

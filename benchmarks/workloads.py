@@ -20,7 +20,7 @@ ZONE = "bench.test"
 class Workload:
     key: str  # the name used on the command line and in the results
     label: str  # the wildcard's parent: names are q<i>-<tag>.<label>.bench.test
-    qtype: str  # the query type given to query_dns ('A', 'MX', ...), or 'getaddrinfo'
+    qtype: str  # query_dns's type ('A', 'MX', ...; Channel: QUERY_TYPE_<qtype>), or 'getaddrinfo'
     record_type: int  # the RR type every answer record must have (1 = A, 15 = MX, ...)
     expected: int  # answer records (or getaddrinfo nodes) a correct answer has
     description: str
@@ -39,6 +39,7 @@ WORKLOADS: dict[str, Workload] = {
         Workload("mx", "mx", "MX", 15, 1, "MX, 1 record"),
         Workload("srv", "srv", "SRV", 33, 1, "SRV, 1 record"),
         Workload("txt", "txt", "TXT", 16, 1, "TXT, 1 record (70 bytes)"),
+        Workload("naptr", "naptr", "NAPTR", 35, 1, "NAPTR, 1 record"),
         Workload("addrinfo", "gai", "getaddrinfo", 1, 1, "getaddrinfo AF_INET, 1 address"),
     )
 }
@@ -56,4 +57,5 @@ ZONE_RECORDS: list[tuple[str, str, str]] = [
     ("*.mx", "MX", f"10 mail.{ZONE}."),
     ("*.srv", "SRV", f"10 5 5060 target.{ZONE}."),
     ("*.txt", "TXT", f'"{TXT_TEXT}"'),
+    ("*.naptr", "NAPTR", f'100 10 "S" "SIP+D2U" "" _sip._udp.{ZONE}.'),
 ]
