@@ -74,16 +74,16 @@ def _run(cmd: Sequence[object], what: str, quiet: bool = True) -> str:
 def venv_dir(python: str) -> Path:
     if python == "python3":
         return BUILD_VENV
-    return HERE / f".venv-{Path(python).name}"
+    return HERE / f".venv-{Path(python).name}"  # pypy3: benchmarks/.venv-pypy3
 
 
 def _venv_python(venv: Path) -> Path:
     return venv / "bin" / "python"
 
 
-def ensure_venv(python: str, venv: Path, baseline: bool = True) -> Path:
+def ensure_venv(python: str, venv: Path, baseline: bool = True, uvloop: bool = True) -> Path:
     """Create ``venv`` with ``python`` if needed; install the baseline (aiodns, pycares)
-    if ``baseline`` and it is missing, and uvloop where it installs."""
+    if ``baseline`` and it is missing, and uvloop (if ``uvloop``) where it installs."""
     interpreter = _venv_python(venv)
     if not interpreter.exists():
         found = shutil.which(python) or python
@@ -102,7 +102,7 @@ def ensure_venv(python: str, venv: Path, baseline: bool = True) -> Path:
             raise RuntimeError(
                 f"{exc}\nWithout aiodns in this venv, run with --clients ctypes_cares"
             ) from None
-    if not _works(interpreter, "import uvloop"):
+    if uvloop and not _works(interpreter, "import uvloop"):
         # uvloop has no PyPy build: a failure here only drops the uvloop runs.
         proc = subprocess.run(
             [interpreter, "-m", "pip", "install", "-q", "uvloop"],
@@ -142,12 +142,17 @@ def build_wheel() -> Path:
     return wheels[0]
 
 
-def prepare(python: str, wheel: str | None, build: bool, baseline: bool = True) -> Env:
+def prepare(
+    python: str, wheel: str | Path | None, build: bool, baseline: bool = True, uvloop: bool = True
+) -> Env:
     """The venv for ``python``, with the wheel given, a freshly built one, or (build False
     and no wheel) whatever ctypes_cares is installed there already. ``baseline``: aiodns
-    and pycares are needed too."""
+    and pycares are needed too. ``uvloop`` False: do not try to install it (PyPy).
+
+    For a second interpreter (``run.py``'s ``@pypy`` clients) pass the wheel the first
+    call installed: one py3-none wheel, built with CPython, serves both."""
     venv = venv_dir(python)
-    interpreter = ensure_venv(python, venv, baseline)
+    interpreter = ensure_venv(python, venv, baseline, uvloop)
     chosen: Path | None = Path(wheel).resolve() if wheel else None
     if chosen is None and build:
         chosen = build_wheel()

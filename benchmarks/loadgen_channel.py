@@ -18,8 +18,10 @@ The library is imported by name and used as ``pycares`` by the very same code, s
 
 In both modes ``--concurrency`` queries are in flight: the main thread submits the first
 query, its callback the rest of the window, and the callback of each finished query
-submits the next name (see ``Feeder.start`` for why the main thread submits only one). ``--client bare`` imports no library and asks nothing: the
-peak RSS of the interpreter with this harness (threading and select imported).
+submits the next name (see ``Feeder.start`` for why the main thread submits only one).
+
+``--client bare`` imports no library and asks nothing: the peak RSS of the interpreter
+with this harness (threading and select imported).
 
 Never imports asyncio (the peak RSS is the Channel's). Runs on CPython and PyPy 3.9.
 """
