@@ -1,8 +1,9 @@
-"""The benchmark's virtual environment: aiodns 4.0.4 on pycares 5.2.1, uvloop, and
-ctypes_cares installed from a wheel, all in one venv so both sides share the interpreter.
+"""The benchmark's virtual environments: aiodns 4.0.4 on pycares 5.2.1, uvloop, and
+ctypes_cares installed from a wheel, all in one venv so both sides share the interpreter;
+and for run.py's ``@pypy`` clients a PyPy venv holding only ctypes_cares (same wheel).
 
-``benchmarks/.venv`` is for the ``python3`` on PATH; another ``--python`` gets its own
-``benchmarks/.venv-<name>``. The wheel is built with ``python -m build --wheel`` into
+``benchmarks/.venv`` is for the ``python3`` on PATH; another interpreter (``--python``,
+``--pypy``) gets its own ``benchmarks/.venv-<name>``. The wheel is built with ``python -m build --wheel`` into
 ``benchmarks/.wheels/`` using a CMake build directory of our own (``benchmarks/.build/``),
 so a benchmark never shares a half-written build tree with a test run going on at the
 same time. All of these are gitignored.
