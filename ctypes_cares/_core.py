@@ -12,18 +12,20 @@ unreferenced Channel can be collected at once.
 
 from __future__ import annotations
 
+import _thread
 import itertools
 import queue
 import sys
 import threading
+import traceback
 import weakref
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable, Optional, Type
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, Type
 
 from ._lib import lib
 
 if TYPE_CHECKING:
-    from ._poller import Poller
+    from ._background import Driver
 
 DESTROYED = "Channel is destroyed, no new queries allowed"
 
@@ -40,12 +42,78 @@ class _Unraisable:
 
 
 def report(exc: BaseException, what: str, obj: Any) -> None:
-    """Report an exception that must not cross into C, the way Python reports __del__'s."""
+    """Report an exception that must not cross into C, the way Python reports __del__'s.
+
+    A KeyboardInterrupt on the main thread is Ctrl-C arriving while a callback ran
+    there (inside a submit or process_fd call): it is kept and delivered again once
+    that C call has returned (:meth:`Core.leave`), instead of being lost.
+    """
+    if _keep_interrupt(exc):
+        return
+    args = _Unraisable(exc, f"Exception ignored in {what}", obj)
     try:
-        sys.unraisablehook(_Unraisable(exc, f"Exception ignored in {what}", obj))
+        hook = sys.unraisablehook
+        if hook is getattr(sys, "__unraisablehook__", None):
+            _print_unraisable(args)  # the default hook refuses objects not made by C
+        else:
+            hook(args)
     except BaseException:  # pragma: no cover - a broken hook must not break c-ares
         pass
 
+
+def _print_unraisable(args: _Unraisable) -> None:
+    """What the default sys.unraisablehook prints."""
+    stream = sys.stderr
+    if stream is None:
+        return
+    head = args.err_msg or "Exception ignored"
+    if args.object is not None:
+        head = f"{head}: {args.object!r}"
+    stream.write(head + "\n")
+    stream.write(
+        "".join(traceback.format_exception(args.exc_type, args.exc_value, args.exc_traceback))
+    )
+    stream.flush()
+
+
+#: Set when Ctrl-C was caught inside a callback on the main thread; the next
+#: Core.leave() there delivers it again.
+_interrupted = False
+
+
+def _keep_interrupt(exc: Optional[BaseException]) -> bool:
+    global _interrupted
+    if isinstance(exc, KeyboardInterrupt) and threading.current_thread() is threading.main_thread():
+        _interrupted = True
+        return True
+    return False
+
+
+def deliver_kept_interrupt() -> None:
+    """On the main thread, outside any C call: raise the Ctrl-C a callback swallowed."""
+    global _interrupted
+    if _interrupted and threading.current_thread() is threading.main_thread():
+        _interrupted = False
+        _thread.interrupt_main()  # runs the SIGINT handler, as the signal would have
+
+
+def keep_interrupts_of(functions: Iterable[Callable[..., Any]]) -> None:
+    """Do for the thunks' first instruction what :func:`report` does for their body.
+
+    A signal that arrived while the main thread was inside a C call is raised as soon
+    as C calls back into Python there, before the thunk's own ``try`` is entered, and
+    ctypes then reports it through ``sys.unraisablehook`` and drops it.  This hook
+    (chained in front of the one installed at import) keeps such a Ctrl-C as well.
+    """
+    ours = frozenset(functions)
+    previous = sys.unraisablehook
+
+    def hook(unraisable: Any) -> None:
+        if getattr(unraisable, "object", None) in ours and _keep_interrupt(unraisable.exc_value):
+            return
+        previous(unraisable)
+
+    sys.unraisablehook = hook
 
 
 class Core:
@@ -56,8 +124,12 @@ class Core:
     its own channel lock while it runs callbacks, and a callback may call back into us.
 
     ``serial`` exists only where the library cannot serialise calls itself (not
-    thread-safe, or driven by our Python poller thread): then every c-ares call on the
-    channel holds it.  It is re-entrant, because callbacks run inside such calls.
+    thread-safe): then every c-ares call on the channel holds it.  It is re-entrant,
+    because callbacks run inside such calls.
+
+    ``driver`` is the background driver (``_background``) for a default channel, None
+    for a channel whose owner watches the sockets (``sock_state_cb``) or one on c-ares's
+    event thread; ``tv`` is the driver's out-parameter for ``ares_timeout``.
     """
 
     __slots__ = (
@@ -70,7 +142,8 @@ class Core:
         "token",
         "sock_state_cb",
         "serial",
-        "poller",
+        "driver",
+        "tv",
         "__weakref__",
     )
 
@@ -83,7 +156,8 @@ class Core:
     ) -> None:
         self.ptr = ptr
         self.serial = serial
-        self.poller: Optional[Poller] = None
+        self.driver: Optional[Driver] = None
+        self.tv: Any = None
         self.lock = threading.Lock()
         self.idle = threading.Condition(self.lock)
         self.users = 0
@@ -101,25 +175,19 @@ class Core:
             self.serial.acquire()
         return self.ptr
 
-    def leave(self) -> None:
+    def leave(self, touch: bool = True) -> None:
+        """The c-ares call is over; ``touch``: tell the driver its timeouts may have moved."""
         if self.serial is not None:
             self.serial.release()
-            poller = self.poller
-            if poller is not None and not poller.on_this_thread():
-                poller.wake()  # new work may need an earlier timeout than the poll's
         with self.lock:
             self.users -= 1
             if self.closed and self.users == 0:
                 self.idle.notify_all()
-
-    def start_poller(self) -> None:
-        """Drive this channel from a Python thread (library without an event thread)."""
-        from ._poller import Poller  # only libraries without an event thread need it
-
-        assert self.serial is not None
-        self.poller = Poller(self.ptr, self.serial)
-        self.sock_state_cb = self.poller.on_sock_state
-        self.poller.start()
+        driver = self.driver
+        if touch and driver is not None:
+            driver.touch(self)
+        if _interrupted:
+            deliver_kept_interrupt()
 
     def close(self) -> None:
         """Mark closed and hand the C channel to the destroyer thread (idempotent)."""
@@ -139,8 +207,6 @@ class Core:
             while self.users:
                 self.idle.wait()
             self.destroyed = True
-        if self.poller is not None:
-            self.poller.stop()
         serial = self.serial
         if serial is not None:
             serial.acquire()
@@ -154,6 +220,8 @@ class Core:
         sock_state_targets.pop(self.token, None)
         live_cores.discard(self)
         self.sock_state_cb = None
+        if self.driver is not None:
+            self.driver.forget(self)
 
 
 #: sock_state_cb routing: token (the C callback's data pointer) -> core.  Weak, so a
@@ -208,9 +276,15 @@ class _Destroyer:
 destroyer = _Destroyer()
 
 
+#: The background driver's stop(timeout), once it exists (``_background``).
+stop_driver: Optional[Callable[[float], None]] = None
+
+
 def shutdown() -> None:
     """Destroy every live channel (at interpreter exit), without running callbacks."""
     destroyer.stop(timeout=5.0)
+    if stop_driver is not None:
+        stop_driver(5.0)
     for core in list(live_cores):
         try:
             core.destroy(cancel=False)

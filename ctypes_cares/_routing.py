@@ -6,8 +6,9 @@ from ``_handle_to_channel`` (so a request completes exactly once), copies what i
 out of C memory while that memory is valid, and hands the result to the owning Channel,
 which runs the user's callback.  Nothing raised here may cross into C.
 
-Thunks run on c-ares's event thread, on our poller thread, in a thread calling
-process_fd, or synchronously inside a submit call.
+Thunks run on our background driver thread (``_background``), on c-ares's event thread
+(only where there is no poll()), in a thread calling process_fd, or synchronously
+inside a submit call.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple
 
 from . import _lib
 from ._convert import addrinfo_result, host_result
-from ._core import report, shutdown, sock_state_targets
+from ._core import keep_interrupts_of, report, shutdown, sock_state_targets
 from ._dnsrec import decode_dns_record, dns_record_wire
 from ._lib import copy_bytes, lib
 from .errno import ARES_EBADRESP, ARES_SUCCESS
@@ -133,16 +134,23 @@ def _on_sock_state(data: Optional[int], fd: int, readable: int, writable: int) -
     if _finalizing:
         return
     core = sock_state_targets.get(data or 0)
-    callback = core.sock_state_cb if core is not None else None
-    if callback is None:
+    if core is None:
         return
+    driver = core.driver
+    callback = core.sock_state_cb
     try:
-        callback(fd, readable, writable)
+        if driver is not None:
+            driver.watch(core, fd, readable, writable)
+        elif callback is not None:
+            callback(fd, readable, writable)
     except BaseException as exc:
         report(exc, f"sock_state_cb {callback!r}", callback)
 
 
 def _make_thunks() -> Tuple[Any, ...]:
+    keep_interrupts_of(
+        (_on_dnsrec, _on_dnsrec_wire, _on_query, _on_host, _on_nameinfo, _on_addrinfo, _on_sock_state)
+    )
     try:
         return (
             _lib.DNSREC_CB(_on_dnsrec),

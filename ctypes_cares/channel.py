@@ -25,7 +25,7 @@ import time
 from ctypes import addressof, byref
 from typing import Any, Callable, Dict, Iterable, List, Optional
 
-from . import _lib
+from . import _background, _lib
 from ._lib import c_chars, caps, copy_bytes, lib
 from ._convert import (
     add_string_options,
@@ -166,16 +166,19 @@ class Channel:
         token = next_token()
         if sock_state_cb and not callable(sock_state_cb):
             raise TypeError("sock_state_cb is not callable")
-        # Without an event thread in the library, our poller thread takes its place and
-        # learns the sockets through the same sock_state_cb route.
-        use_poller = not sock_state_cb and not caps.event_thread
-        if sock_state_cb or use_poller:
+        # Default channels are driven by our one background thread (``_background``),
+        # through the same sock_state_cb route; c-ares's own event thread only where
+        # the platform has no poll().
+        driven = not sock_state_cb and _background.AVAILABLE
+        if sock_state_cb or driven:
             options.sock_state_cb = SOCK_STATE_THUNK
             options.sock_state_cb_data = token
             optmask |= _lib.ARES_OPT_SOCK_STATE_CB
-        else:
+        elif caps.event_thread:
             options.evsys = _lib.ARES_EVSYS_DEFAULT
             optmask |= _lib.ARES_OPT_EVENT_THREAD
+        else:  # pragma: no cover - no poll() and an old library: nothing can drive it
+            _not_available("a Channel without sock_state_cb on this platform", "1.26.0")
         optmask |= add_string_options(
             options, keep, lookups=lookups, domains=domains, resolvconf_path=resolvconf_path
         )
@@ -188,12 +191,12 @@ class Channel:
         del keep
         if status != ARES_SUCCESS or not ptr:
             raise AresError("Failed to initialize c-ares channel")
-        serial = threading.RLock() if use_poller or not caps.threadsafe else None
+        serial = None if caps.threadsafe else threading.RLock()
         core = Core(ptr, sock_state_cb if sock_state_cb else None, token, serial)
-        if sock_state_cb or use_poller:
+        if sock_state_cb or driven:
             sock_state_targets[token] = core
-        if use_poller:
-            core.start_poller()
+        if driven:
+            _background.driver.add(core)
         live_cores.add(core)
         self._core = core
         destroyer.start()

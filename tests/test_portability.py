@@ -1,4 +1,4 @@
-"""Portability: libraries without an event thread, capability gaps, locked-down hosts."""
+"""Portability: capability gaps of older libraries, locked-down hosts."""
 
 from __future__ import annotations
 
@@ -34,80 +34,6 @@ class Collector:
     def __call__(self, result: Any, error: Any) -> None:
         self.results.append((result, error, threading.current_thread().name))
         self.done.set()
-
-
-def pollers() -> int:
-    return sum(t.name == "ctypes_cares-poller" for t in threading.enumerate())
-
-
-@pytest.fixture
-def without_event_thread(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make new channels behave as on a library with no event thread and no thread safety."""
-    monkeypatch.setattr(
-        channel_module, "caps", _lib.caps._replace(event_thread=False, threadsafe=False)
-    )
-
-
-def test_poller_thread_resolves_like_the_event_thread(dns_server: Any, without_event_thread: None) -> None:
-    dns_server.add("poll.test", "A", "192.0.2.1")
-    dns_server.add("poll.test", "MX", (5, "mx.poll.test"))
-    channel = ctypes_cares.Channel(servers=[dns_server.address], timeout=1.0, tries=1)
-    assert channel._core.poller is not None  # type: ignore[union-attr]
-    a, mx = Collector(), Collector()
-    channel.query("poll.test", ctypes_cares.QUERY_TYPE_A, callback=a)
-    channel.query("poll.test", ctypes_cares.QUERY_TYPE_MX, callback=mx)
-    assert a.done.wait(5) and mx.done.wait(5)
-    (result, error, thread_name), = a.results
-    assert error is None and result.answer[0].data.addr == "192.0.2.1"
-    assert thread_name == "ctypes_cares-poller"  # callbacks run on the background thread
-    assert mx.results[0][0].answer[0].data.exchange == "mx.poll.test"
-    assert pollers() == 1
-    channel.close()
-    for _ in range(100):
-        if pollers() == 0:
-            break
-        threading.Event().wait(0.05)
-    assert pollers() == 0
-
-
-def test_poller_thread_times_out_a_lost_packet(dns_server: Any, without_event_thread: None) -> None:
-    dns_server.set_fault("drop", "lost.test")
-    channel = ctypes_cares.Channel(servers=[dns_server.address], timeout=0.2, tries=1)
-    lost = Collector()
-    channel.query("lost.test", ctypes_cares.QUERY_TYPE_A, callback=lost)
-    assert lost.done.wait(5), "the poller must run c-ares's timeouts"
-    assert lost.results[0][:2] == (None, ARES_ETIMEOUT)
-    assert channel.wait(1)
-    channel.close()
-
-
-def test_poller_channel_close_cancels_pending(dns_server: Any, without_event_thread: None) -> None:
-    dns_server.set_fault("drop")
-    channel = ctypes_cares.Channel(servers=[dns_server.address], timeout=5.0, tries=1)
-    pending = [Collector() for _ in range(3)]
-    for i, cb in enumerate(pending):
-        channel.query(f"n{i}.test", ctypes_cares.QUERY_TYPE_A, callback=cb)
-    channel.close()
-    for cb in pending:
-        assert cb.done.wait(5)
-        assert cb.results[0][1] == ctypes_cares.errno.ARES_ECANCELLED
-
-
-def test_poller_callback_may_query_again(dns_server: Any, without_event_thread: None) -> None:
-    # Callbacks run with the channel's serialising lock held: re-entry must not deadlock.
-    dns_server.add("first.test", "A", "192.0.2.10")
-    dns_server.add("second.test", "A", "192.0.2.20")
-    channel = ctypes_cares.Channel(servers=[dns_server.address], timeout=1.0, tries=1)
-    second = Collector()
-
-    def first(result: Any, error: Any) -> None:
-        channel.query("second.test", ctypes_cares.QUERY_TYPE_A, callback=second)
-
-    channel.query("first.test", ctypes_cares.QUERY_TYPE_A, callback=first)
-    assert second.done.wait(5)
-    assert second.results[0][0].answer[0].data.addr == "192.0.2.20"
-    assert channel.wait(2)
-    channel.close()
 
 
 def test_missing_entry_point_is_enotimp_naming_the_version(monkeypatch: pytest.MonkeyPatch) -> None:
