@@ -53,6 +53,8 @@ def report(exc: BaseException, what: str, obj: Any) -> None:
     args = _Unraisable(exc, f"Exception ignored in {what}", obj)
     try:
         hook = sys.unraisablehook
+        if hook is _our_hook:
+            hook = _outer_hook
         if hook is getattr(sys, "__unraisablehook__", None):
             _print_unraisable(args)  # the default hook refuses objects not made by C
         else:
@@ -105,6 +107,7 @@ def keep_interrupts_of(functions: Iterable[Callable[..., Any]]) -> None:
     ctypes then reports it through ``sys.unraisablehook`` and drops it.  This hook
     (chained in front of the one installed at import) keeps such a Ctrl-C as well.
     """
+    global _our_hook, _outer_hook
     ours = frozenset(functions)
     previous = sys.unraisablehook
 
@@ -113,7 +116,13 @@ def keep_interrupts_of(functions: Iterable[Callable[..., Any]]) -> None:
             return
         previous(unraisable)
 
+    _our_hook, _outer_hook = hook, previous
     sys.unraisablehook = hook
+
+
+#: keep_interrupts_of's hook and the one it chains to (report() skips ours).
+_our_hook: Any = None
+_outer_hook: Any = None
 
 
 class Core:
