@@ -99,6 +99,11 @@ def deliver_kept_interrupt() -> None:
         _thread.interrupt_main()  # runs the SIGINT handler, as the signal would have
 
 
+#: keep_interrupts_of's hook and the one it chains to (report() skips ours).
+_our_hook: Any = None
+_outer_hook: Any = None
+
+
 def keep_interrupts_of(functions: Iterable[Callable[..., Any]]) -> None:
     """Do for the thunks' first instruction what :func:`report` does for their body.
 
@@ -119,10 +124,6 @@ def keep_interrupts_of(functions: Iterable[Callable[..., Any]]) -> None:
     _our_hook, _outer_hook = hook, previous
     sys.unraisablehook = hook
 
-
-#: keep_interrupts_of's hook and the one it chains to (report() skips ours).
-_our_hook: Any = None
-_outer_hook: Any = None
 
 
 class Core:
