@@ -508,23 +508,6 @@ def copy_bytes(address: Any, size: int = -1) -> bytes:
     return data
 
 
-if sys.implementation.name == "pypy":
-
-    def c_chars(data: bytes) -> Any:
-        """Bytes to pass as a ``char *`` argument.
-
-        PyPy copies a bytes argument into raw memory that it never reclaims (measured:
-        ~150 bytes per call, without bound); a string buffer it does reclaim.
-        """
-        return ctypes.create_string_buffer(data, len(data) + 1)
-
-else:
-
-    def c_chars(data: bytes) -> Any:
-        """Bytes to pass as a ``char *`` argument (as they are, on CPython)."""
-        return data
-
-
 # --------------------------------------------------------------------------------------
 # Loading
 

@@ -26,7 +26,7 @@ from ctypes import addressof, byref
 from typing import Any, Callable, Dict, Iterable, List, Optional
 
 from . import _background, _lib
-from ._lib import c_chars, caps, copy_bytes, lib
+from ._lib import caps, copy_bytes, lib
 from ._convert import (
     add_string_options,
     build_options,
@@ -100,7 +100,7 @@ def _c_name(name: bytes) -> Any:
     """A name for c-ares: it reads a C string, so an embedded NUL would silently cut it."""
     if b"\x00" in name:
         raise _Rejected(ARES_EBADNAME)
-    return c_chars(name)
+    return name
 
 
 class _Rejected(Exception):
@@ -432,7 +432,7 @@ class Channel:
             lib.ares_getaddrinfo(
                 ptr,
                 node,
-                None if service is None else c_chars(service),
+                service,
                 byref(hints),
                 ADDRINFO_THUNK,
                 request_id,
@@ -448,7 +448,7 @@ class Channel:
         try:
             request_id = self._register(callback)
             lib.ares_gethostbyaddr(
-                ptr, c_chars(packed), len(packed), family, HOST_THUNK, request_id
+                ptr, packed, len(packed), family, HOST_THUNK, request_id
             )
         finally:
             self._leave()
