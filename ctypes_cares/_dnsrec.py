@@ -28,7 +28,9 @@ __all__ = ["decode_dns_record", "dns_record_wire"]
 def decode_dns_record(record: Optional[int]) -> DNSResult:
     """Decode the answer c-ares parsed; BadResponse if it cannot be decoded."""
     answer = dns_record_wire(record)
-    return parse_dns_response(answer) if isinstance(answer, bytes) else answer
+    if isinstance(answer, bytes):
+        return parse_dns_response(answer, written_by_cares=True)
+    return answer
 
 
 def dns_record_wire(record: Optional[int]) -> Union[bytes, DNSResult]:

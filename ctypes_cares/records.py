@@ -177,6 +177,19 @@ class DNSResult:
     authority: list[DNSRecord]
     additional: list[DNSRecord]
 
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for a result whose last two sections are not decoded yet (see
+        # parse_dns_response's ``written_by_cares``): decode both, once.
+        rest = self.__dict__.pop("_rest", None) if name in ("authority", "additional") else None
+        if rest is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        msg, pos, nscount, arcount, cache = rest
+        try:
+            self.authority, self.additional = _read_rest(msg, pos, nscount, arcount, cache)
+        except (IndexError, struct.error):  # pragma: no cover - c-ares wrote it
+            raise BadResponse("message truncated") from None
+        return self.__dict__[name]
+
 
 @dataclasses.dataclass
 class HostResult:
@@ -607,7 +620,9 @@ _OPCODES = frozenset((0, 1, 2, 4, 5))
 # The message
 
 
-def parse_dns_response(data: Union[bytes, bytearray, memoryview]) -> DNSResult:
+def parse_dns_response(
+    data: Union[bytes, bytearray, memoryview], *, written_by_cares: bool = False
+) -> DNSResult:
     """Decode a complete DNS message into a :class:`DNSResult`.
 
     Every RR of the answer, authority and additional sections becomes a
@@ -623,6 +638,10 @@ def parse_dns_response(data: Union[bytes, bytearray, memoryview]) -> DNSResult:
     SVCB/HTTPS targets, several OPT records, an unknown opcode, or not exactly one
     question. Trailing bytes after the last RR and unused bytes at the end of an rdata
     are accepted, as c-ares does. Input that is not bytes-like raises ``TypeError``.
+
+    ``written_by_cares``: the bytes come from ``ares_dns_write`` of a message c-ares
+    parsed itself, so they are well formed; the authority and additional sections are
+    then decoded when the result's ``authority`` or ``additional`` is first read.
     """
     msg = data if type(data) is bytes else bytes(memoryview(data))
     size = len(msg)
@@ -637,15 +656,6 @@ def parse_dns_response(data: Union[bytes, bytearray, memoryview]) -> DNSResult:
         raise BadResponse("message does not hold exactly one question")
     cache: _NameCache = {}
     answer: list[DNSRecord] = []
-    authority: list[DNSRecord] = []
-    additional: list[DNSRecord] = []
-    decoders = _DECODERS
-    checkers = _CHECKERS
-    classes = _RR_CLASSES
-    dot = _OCTET_DOT
-    octet = _OCTET
-    ptr_rr = _PTR_RR_FIXED.unpack_from
-    new = object.__new__
     try:
         pos = _read_name(msg, 12, cache)[1]
         qclass = _HH.unpack_from(msg, pos)[1]
@@ -654,67 +664,102 @@ def parse_dns_response(data: Union[bytes, bytearray, memoryview]) -> DNSResult:
         pos += 4
         if ancount + nscount + arcount > (size - pos) // _MIN_RR_LEN:
             raise BadResponse("more records announced than the message can hold")
-        opt_records = 0
-        for count, records in ((ancount, answer), (nscount, authority), (arcount, additional)):
-            for _ in range(count):
-                # The common owner name is a pointer to a name decoded before (every
-                # cached offset lies before ``pos``); then one unpack reads it together
-                # with the fixed fields.
-                known = None
-                if pos + 12 <= size:
-                    pointer, rtype, rclass, ttl, rdlength = ptr_rr(msg, pos)
-                    if pointer >= 0xC000:
-                        known = cache.get(pointer - 0xC000)
-                if known is not None and known[2] < _MAX_POINTERS:
-                    name = known[0]
-                    pos += 12
-                else:
-                    name, pos = _read_name(msg, pos, cache)
-                    rtype, rclass, ttl, rdlength = _RR_FIXED.unpack_from(msg, pos)
-                    pos += 10
-                end = pos + rdlength
-                if end > size:
-                    raise BadResponse("record data runs past the end of the message")
-                # Records are built with object.__new__ and attribute stores: the same
-                # objects the dataclass __init__ makes, at two thirds of the cost (the
-                # hot path; CPython < 3.13 does not inline calls to Python __init__).
-                rdata: RecordData
-                if rtype == 1 and rdlength == 4 and rclass == 1:
-                    # Fast path for the most common record: an IN A address.
-                    address = new(ARecordData)
-                    address.addr = (
-                        dot[msg[pos]] + dot[msg[pos + 1]] + dot[msg[pos + 2]] + octet[msg[pos + 3]]
-                    )
-                    rdata = address
-                else:
-                    decoder = decoders.get(rtype)
-                    if decoder is None:
-                        # Dropped, but c-ares still parses it: it has to be well formed.
-                        checker = checkers.get(rtype)
-                        if checker is not None:
-                            if rtype == _TYPE_OPT:
-                                if records is additional:
-                                    opt_records += 1
-                                    if opt_records > 1:
-                                        raise BadResponse("more than one OPT record")
-                            elif rclass not in classes and not (
-                                rtype == _TYPE_SIG and rclass == 255
-                            ):
-                                raise BadResponse("record class not accepted by c-ares")
-                            checker(msg, pos, end, cache)
-                        pos = end
-                        continue
-                    if rclass not in classes:
-                        raise BadResponse("record class not accepted by c-ares")
-                    rdata = decoder(msg, pos, end, cache)
-                record = new(DNSRecord)
-                record.name = name
-                record.type = rtype
-                record.record_class = rclass
-                record.ttl = ttl
-                record.data = rdata
-                records.append(record)
-                pos = end
+        pos = _read_records(msg, pos, ancount, answer, cache, False)
+        if written_by_cares and (nscount or arcount):
+            # c-ares parsed this message before writing it out: it is well formed.
+            # Most callers never read these sections; decode them on first use.
+            result: DNSResult = object.__new__(DNSResult)
+            result.answer = answer
+            result.__dict__["_rest"] = (msg, pos, nscount, arcount, cache)
+            return result
+        authority, additional = _read_rest(msg, pos, nscount, arcount, cache)
     except (IndexError, struct.error):
         raise BadResponse("message truncated") from None
     return DNSResult(answer, authority, additional)
+
+
+def _read_rest(
+    msg: bytes, pos: int, nscount: int, arcount: int, cache: _NameCache
+) -> tuple[list[DNSRecord], list[DNSRecord]]:
+    """The authority and additional sections, from ``pos`` (just after the answers)."""
+    authority: list[DNSRecord] = []
+    additional: list[DNSRecord] = []
+    pos = _read_records(msg, pos, nscount, authority, cache, False)
+    _read_records(msg, pos, arcount, additional, cache, True)
+    return authority, additional
+
+
+def _read_records(
+    msg: bytes, pos: int, count: int, records: list[DNSRecord], cache: _NameCache, additional: bool
+) -> int:
+    """Decode ``count`` RRs from ``pos`` into ``records``; return the offset after them.
+
+    ``additional``: the additional section, the only one that may hold (one) OPT RR.
+    """
+    size = len(msg)
+    decoders = _DECODERS
+    checkers = _CHECKERS
+    classes = _RR_CLASSES
+    dot = _OCTET_DOT
+    octet = _OCTET
+    ptr_rr = _PTR_RR_FIXED.unpack_from
+    new = object.__new__
+    opt_records = 0
+    for _ in range(count):
+        # The common owner name is a pointer to a name decoded before (every cached
+        # offset lies before ``pos``); then one unpack reads it together with the
+        # fixed fields.
+        known = None
+        if pos + 12 <= size:
+            pointer, rtype, rclass, ttl, rdlength = ptr_rr(msg, pos)
+            if pointer >= 0xC000:
+                known = cache.get(pointer - 0xC000)
+        if known is not None and known[2] < _MAX_POINTERS:
+            name = known[0]
+            pos += 12
+        else:
+            name, pos = _read_name(msg, pos, cache)
+            rtype, rclass, ttl, rdlength = _RR_FIXED.unpack_from(msg, pos)
+            pos += 10
+        end = pos + rdlength
+        if end > size:
+            raise BadResponse("record data runs past the end of the message")
+        # Records are built with object.__new__ and attribute stores: the same objects
+        # the dataclass __init__ makes, at two thirds of the cost (the hot path;
+        # CPython < 3.13 does not inline calls to Python __init__).
+        rdata: RecordData
+        if rtype == 1 and rdlength == 4 and rclass == 1:
+            # Fast path for the most common record: an IN A address.
+            address = new(ARecordData)
+            address.addr = (
+                dot[msg[pos]] + dot[msg[pos + 1]] + dot[msg[pos + 2]] + octet[msg[pos + 3]]
+            )
+            rdata = address
+        else:
+            decoder = decoders.get(rtype)
+            if decoder is None:
+                # Dropped, but c-ares still parses it: it has to be well formed.
+                checker = checkers.get(rtype)
+                if checker is not None:
+                    if rtype == _TYPE_OPT:
+                        if additional:
+                            opt_records += 1
+                            if opt_records > 1:
+                                raise BadResponse("more than one OPT record")
+                    elif rclass not in classes and not (rtype == _TYPE_SIG and rclass == 255):
+                        raise BadResponse("record class not accepted by c-ares")
+                    checker(msg, pos, end, cache)
+                pos = end
+                continue
+            if rclass not in classes:
+                raise BadResponse("record class not accepted by c-ares")
+            rdata = decoder(msg, pos, end, cache)
+        record = new(DNSRecord)
+        record.name = name
+        record.type = rtype
+        record.record_class = rclass
+        record.ttl = ttl
+        record.data = rdata
+        records.append(record)
+        pos = end
+    return pos

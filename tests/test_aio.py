@@ -670,10 +670,10 @@ def test_burst_of_answers_decoded_in_slices(run: Any, zone: DNSServer, monkeypat
     state = {"decoded": 0, "consumed": 0, "ahead": 0}
     parse = _driver.parse_dns_response
 
-    def counting_parse(data: bytes) -> Any:
+    def counting_parse(data: bytes, **kwargs: Any) -> Any:
         state["decoded"] += 1
         state["ahead"] = max(state["ahead"], state["decoded"] - state["consumed"])
-        return parse(data)
+        return parse(data, **kwargs)
 
     monkeypatch.setattr(_driver, "parse_dns_response", counting_parse)
 
@@ -732,7 +732,7 @@ def test_replies_read_during_a_run_of_submissions(run: Any, zone: DNSServer, met
 
 @needs("dnsrec", (1, 28, 0))
 def test_undecodable_answer_is_ebadresp(run: Any, zone: DNSServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(data: bytes) -> Any:
+    def refuse(data: bytes, **kwargs: Any) -> Any:
         raise ctypes_cares.records.BadResponse("refused by the decoder")
 
     monkeypatch.setattr(_driver, "parse_dns_response", refuse)

@@ -727,3 +727,28 @@ def test_random_mutations_give_result_or_bad_response() -> None:
         slowest = max(slowest, time.perf_counter() - started)
     assert outcomes["ok"] > 50 and outcomes["bad"] > 50
     assert slowest < 0.5  # a hang guard, not a benchmark
+
+
+def test_sections_of_a_cares_written_answer_are_decoded_on_first_use() -> None:
+    import copy
+    import pickle
+
+    from dnsserver import RR, build_message
+
+    q = "lazy.example"
+    msg = build_message(
+        7, aa=True, questions=[(q, 1, 1)], answers=[RR(q, "A", "192.0.2.1")],
+        authority=[RR("example", "NS", "ns.example")],
+        additional=[RR("ns.example", "A", "192.0.2.53")],
+    )  # fmt: skip
+    eager = records.parse_dns_response(msg)
+    lazy = records.parse_dns_response(msg, written_by_cares=True)
+    assert "authority" not in vars(lazy) and "additional" not in vars(lazy)
+    assert pickle.loads(pickle.dumps(lazy)) == eager  # still lazy when pickled
+    assert copy.copy(lazy) == eager
+    assert lazy.authority[0].data.nsdname == "ns.example"
+    assert vars(lazy).keys() == {"answer", "authority", "additional"}  # decoded once
+    assert lazy == eager and repr(lazy) == repr(eager)
+    assert dataclasses.asdict(lazy) == dataclasses.asdict(eager)
+    with pytest.raises(AttributeError):
+        lazy.no_such_field

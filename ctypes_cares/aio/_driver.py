@@ -126,7 +126,7 @@ class LoopDriver:
             if fut.done():
                 continue
             try:
-                result = parse_dns_response(answer)
+                result = parse_dns_response(answer, written_by_cares=True)
             except BadResponse:
                 fut.set_exception(dns_error(ARES_EBADRESP))
             else:
