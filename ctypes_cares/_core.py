@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import _thread
 import itertools
+import os
 import queue
 import sys
 import threading
@@ -250,6 +251,12 @@ class _Destroyer:
     """
 
     def __init__(self) -> None:
+        self._reset()
+        os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
+        # A forked child has no destroyer thread (and may inherit a held lock): the
+        # next Channel starts a new one.
         self.queue: "queue.SimpleQueue[Optional[Core]]" = queue.SimpleQueue()
         self.thread: Optional[threading.Thread] = None
         self.start_lock = threading.Lock()

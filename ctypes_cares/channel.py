@@ -115,8 +115,9 @@ class Channel:
     """A c-ares resolver channel with the pycares 5.2.1 interface.
 
     All arguments are keyword-only.  Without ``sock_state_cb`` the channel resolves on
-    its own (c-ares's event thread, or a Python thread on libraries without one) and
-    callbacks run on that thread.  With ``sock_state_cb(fd, readable, writable)`` the
+    its own and callbacks run on a background thread: the package's one driver thread
+    for all default channels (``_background``; c-ares's event thread where the platform
+    has no poll()).  With ``sock_state_cb(fd, readable, writable)`` the
     caller watches the sockets and calls :meth:`process_fd`; callbacks then run inside
     ``process_fd``.  Completions that c-ares can answer at once (cache hits, hosts file,
     rejected submissions, :meth:`cancel`) run in the calling thread before the method

@@ -192,6 +192,14 @@ pid = os.fork()
 if pid == 0:
     child = ctypes_cares.Channel(servers=[sys.argv[1]], timeout=2.0, tries=2)
     print("child", resolve(child), flush=True)
+    child.close()  # destroyed by the child's own destroyer thread
+    from ctypes_cares._core import destroyer, live_cores
+    core = child._core
+    for _ in range(1000):
+        if core not in live_cores:
+            break
+        threading.Event().wait(0.01)
+    print("child destroyed", core not in live_cores, flush=True)
     os._exit(0)
 _, status = os.waitpid(pid, 0)
 print("child exit", status, flush=True)
@@ -204,9 +212,10 @@ def test_new_channels_work_in_a_forked_child(dns_server: DNSServer) -> None:
     dns_server.add("fork.test", "A", "192.0.2.60")
     proc = run_python(FORK_CHILD, dns_server.address, timeout=60)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.split("\n")[:4] == [
+    assert proc.stdout.split("\n")[:5] == [
         "parent 192.0.2.60",
         "child 192.0.2.60",
+        "child destroyed True",
         "child exit 0",
         "parent again 192.0.2.60",
     ]

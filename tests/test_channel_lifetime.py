@@ -582,7 +582,7 @@ def test_interpreter_exit_with_requests_in_flight(dns_server: DNSServer) -> None
         dns_server.add(f"d{j}.example", "A", "10.0.0.1")
         dns_server.set_fault("delay", name=f"d{j}.example", seconds=0.002 * j)
         dns_server.set_fault("drop", name=f"x{j}.example")
-    modes = ["event_thread", "sock_state"]  # "event_thread": our poller thread on old libraries
+    modes = ["event_thread", "sock_state"]  # "event_thread": a default channel (our driver thread)
     procs = [(mode, start_python(_EXIT_SCRIPT, dns_server.address, mode)) for mode in modes for _ in range(8)]
     failures = []
     for mode, proc in procs:

@@ -10,9 +10,11 @@ c-ares's ``sock_state_cb`` mode.  Its sockets are watched with ``loop.add_reader
 ``loop.add_writer`` and c-ares's timeouts with ONE loop timer, so every answer is
 handled and every future completed on the loop thread, with no extra thread and no
 cross-thread hand-off.  aiodns instead prefers c-ares's own event thread and falls back
-to socket callbacks only when that thread cannot be created.  That mode is available
-here too (``DNSResolver(event_thread=True)``, and automatically on Windows loops that
-cannot watch sockets); its answers cross to the loop in batches, one wake-up per burst.
+to socket callbacks only when that thread cannot be created.  A background-thread mode
+is available here too (``DNSResolver(event_thread=True)``, and automatically on Windows
+loops that cannot watch sockets): the channel is a default Channel, driven by the
+package's driver thread (c-ares's event thread where there is no poll()); its answers
+cross to the loop in batches, one wake-up per burst.
 
 One resolver per event loop is the intended use: create it once, share it between the
 tasks of that loop, ``await resolver.close()`` when done (or ``async with``).  A
@@ -171,9 +173,9 @@ class DNSResolver(LoopDriver):
     ``udp_port``, ``domains``, ``flags``, ...); a ``sock_state_cb`` is ignored.
 
     ``event_thread`` (not in aiodns): ``False`` drives c-ares from the loop (no thread;
-    the default), ``True`` lets c-ares run its own thread the way aiodns does (falling
-    back to the loop when that fails), ``None`` picks ``False`` unless the loop cannot
-    watch sockets (Windows proactor loop).
+    the default), ``True`` resolves on a background thread the way aiodns does (a
+    default Channel; falling back to the loop when that channel cannot be created),
+    ``None`` picks ``False`` unless the loop cannot watch sockets (Windows proactor loop).
     """
 
     def __init__(
