@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import ctypes
 import socket
+import struct
 import sys
-from ctypes import POINTER, byref, c_char_p, cast
+from ctypes import POINTER, byref, c_char_p
 from typing import Any, List, Optional, Tuple
 
 from . import _lib
@@ -161,53 +162,57 @@ def host_result(host_p: Any) -> HostResult:
     return HostResult(name, aliases, addresses)
 
 
-def _sockaddr_tuple(family: int, sa: Any) -> Tuple[Any, ...]:
-    if family == socket.AF_INET:
-        sin = cast(sa, POINTER(_lib.sockaddr_in)).contents
-        ip = socket.inet_ntop(family, bytes(sin.sin_addr)).encode("ascii")
-        return (ip, socket.ntohs(sin.sin_port))
-    sin6 = cast(sa, POINTER(_lib.sockaddr_in6)).contents
-    ip = socket.inet_ntop(family, bytes(sin6.sin6_addr)).encode("ascii")
-    return (ip, socket.ntohs(sin6.sin6_port), sin6.sin6_flowinfo, sin6.sin6_scope_id)
+# struct ares_addrinfo, ares_addrinfo_cname and ares_addrinfo_node read with one copy
+# and one unpack each: far cheaper than ctypes field access through pointers (cast,
+# .contents), on CPython and PyPy alike.  The layouts are _lib's structures (checked
+# against the C headers by the compiled probe; the sizes below are checked at import).
+_INFO = struct.Struct("@PP")  # cnames, nodes (the prefix every version shares)
+_CNAME = struct.Struct("@iPPP")  # ttl, alias, name, next
+_NODE = struct.Struct("@iiiiiIPP")  # ttl, flags, family, socktype, protocol, addrlen, addr, next
+assert _CNAME.size == ctypes.sizeof(_lib.ares_addrinfo_cname)
+assert _NODE.size == ctypes.sizeof(_lib.ares_addrinfo_node)
+assert _INFO.size <= ctypes.sizeof(_lib.ares_addrinfo)
+#: sockaddr_in / sockaddr_in6 after the family field: port (network order), then
+#: the IPv4 address, or flowinfo, the IPv6 address and scope_id.
+_SIN = struct.Struct("!2xH4s")
+_SIN6 = struct.Struct("=2x2sI16sI")
+_AF_INET = socket.AF_INET
+_AF_INET6 = socket.AF_INET6
+_FAMILIES = {_AF_INET: socket.AddressFamily(_AF_INET), _AF_INET6: socket.AddressFamily(_AF_INET6)}
 
 
-def addrinfo_result(info_p: Any) -> AddrInfoResult:
-    """Copy a ``struct ares_addrinfo *``; the caller frees it."""
+def _c_text(address: Optional[int]) -> str:
+    return copy_bytes(address).decode("utf-8", "replace") if address else ""
+
+
+def addrinfo_result(info_p: Optional[int]) -> AddrInfoResult:
+    """Copy a ``struct ares_addrinfo *`` (an address); the caller frees it."""
     if not info_p:
         raise BadResponse("no addrinfo")
-    info = info_p.contents
+    cname, node = _INFO.unpack(copy_bytes(info_p, _INFO.size))
     cnames: List[AddrInfoCname] = []
-    cname = info.cnames
     while cname:
-        c = cname.contents
-        cnames.append(
-            AddrInfoCname(
-                c.ttl,
-                c.alias.decode("utf-8", "replace") if c.alias is not None else "",
-                c.name.decode("utf-8", "replace") if c.name is not None else "",
-            )
-        )
-        cname = c.next
+        ttl, alias, name, cname = _CNAME.unpack(copy_bytes(cname, _CNAME.size))
+        cnames.append(AddrInfoCname(ttl, _c_text(alias), _c_text(name)))
     nodes: List[AddrInfoNode] = []
-    node = info.nodes
+    ntop = socket.inet_ntop
     while node:
-        n = node.contents
-        family = n.ai_family
-        if n.ai_addr and family in (socket.AF_INET, socket.AF_INET6):
-            nodes.append(
-                AddrInfoNode(
-                    n.ai_ttl,
-                    n.ai_flags,
-                    socket.AddressFamily(family),
-                    n.ai_socktype,
-                    n.ai_protocol,
-                    _sockaddr_tuple(family, n.ai_addr),
-                )
-            )
-        node = n.ai_next
+        ttl, flags, family, socktype, protocol, _, addr, node = _NODE.unpack(
+            copy_bytes(node, _NODE.size)
+        )
+        if not addr:
+            continue
+        if family == _AF_INET:
+            port, packed = _SIN.unpack(copy_bytes(addr, _SIN.size))
+            where: Tuple[Any, ...] = (ntop(family, packed).encode("ascii"), port)
+        elif family == _AF_INET6:
+            port_bytes, flowinfo, packed, scope_id = _SIN6.unpack(copy_bytes(addr, _SIN6.size))
+            port = int.from_bytes(port_bytes, "big")
+            where = (ntop(family, packed).encode("ascii"), port, flowinfo, scope_id)
+        else:
+            continue
+        nodes.append(AddrInfoNode(ttl, flags, _FAMILIES[family], socktype, protocol, where))
     return AddrInfoResult(cnames, nodes)
-
-
 
 
 def inet_pton(family: int, text: Any) -> bytes:

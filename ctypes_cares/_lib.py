@@ -286,7 +286,8 @@ HOST_CB = CFUNCTYPE(None, c_void_p, c_int, c_int, POINTER(hostent))
 NAMEINFO_CB = CFUNCTYPE(None, c_void_p, c_int, c_int, c_char_p, c_char_p)
 # typedef void (*ares_addrinfo_callback)(void *arg, int status, int timeouts,
 #                                        struct ares_addrinfo *res);
-ADDRINFO_CB = CFUNCTYPE(None, c_void_p, c_int, c_int, POINTER(ares_addrinfo))
+# The result as an address: _convert.addrinfo_result reads it with struct, not ctypes.
+ADDRINFO_CB = CFUNCTYPE(None, c_void_p, c_int, c_int, c_void_p)
 
 
 # --------------------------------------------------------------------------------------
@@ -432,7 +433,7 @@ PROTOTYPES: Tuple[Proto, ...] = (
         [channel_p, c_char_p, c_char_p, POINTER(ares_addrinfo_hints), ADDRINFO_CB, c_void_p],
     ),
     # void ares_freeaddrinfo(struct ares_addrinfo *ai);
-    Proto("ares_freeaddrinfo", None, [POINTER(ares_addrinfo)]),
+    Proto("ares_freeaddrinfo", None, [c_void_p]),
     # void ares_gethostbyaddr(ares_channel_t *channel, const void *addr, int addrlen,
     #                         int family, ares_host_callback callback, void *arg);
     Proto("ares_gethostbyaddr", None, [channel_p, c_char_p, c_int, c_int, HOST_CB, c_void_p]),
