@@ -8,6 +8,8 @@ peak RSS must not include asyncio. Runs on CPython and PyPy 3.9.
 
 from __future__ import annotations
 
+import argparse
+
 import resource
 import socket
 import sys
@@ -144,3 +146,15 @@ def bare_json(args: Any, variant: str) -> dict[str, Any]:
     result = result_json(args, variant, Tally(), 0.0, 0.0, 0, peak_rss_kib(), "bare")
     result["queries"] = 0
     return result
+
+
+def add_load_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options both drivers take: the server, the load, and the resolver settings."""
+    parser.add_argument("--server", required=True, help="ip:port of the DNS server")
+    parser.add_argument("--queries", type=int, default=20000)
+    parser.add_argument("--concurrency", type=int, default=256)
+    parser.add_argument("--warmup", type=int, default=500)
+    parser.add_argument("--tag", default="t", help="makes this run's names unique")
+    parser.add_argument("--timeout", type=float, default=2.0)
+    parser.add_argument("--tries", type=int, default=3)
+    parser.add_argument("--rcvbuf", type=int, default=0, help="socket_receive_buffer_size")

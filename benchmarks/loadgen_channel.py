@@ -40,6 +40,7 @@ from typing import Any, Callable
 
 from loadcommon import (
     Tally,
+    add_load_arguments,
     bare_json,
     count_matching,
     peak_rss_kib,
@@ -243,14 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--client", choices=[*LIBRARIES, BARE], required=True)
     parser.add_argument("--workload", choices=sorted(WORKLOADS), required=True)
     parser.add_argument("--mode", choices=MODES, default="default")
-    parser.add_argument("--server", required=True, help="ip:port of the DNS server")
-    parser.add_argument("--queries", type=int, default=20000)
-    parser.add_argument("--concurrency", type=int, default=256)
-    parser.add_argument("--warmup", type=int, default=500)
-    parser.add_argument("--tag", default="t", help="makes this run's names unique")
-    parser.add_argument("--timeout", type=float, default=2.0)
-    parser.add_argument("--tries", type=int, default=3)
-    parser.add_argument("--rcvbuf", type=int, default=0, help="socket_receive_buffer_size")
+    add_load_arguments(parser)
     args = parser.parse_args(argv)
     print(json.dumps(measure(args)), flush=True)
     return 0
