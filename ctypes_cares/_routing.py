@@ -144,7 +144,10 @@ def _on_sock_state(data: Optional[int], fd: int, readable: int, writable: int) -
         elif callback is not None:
             callback(fd, readable, writable)
     except BaseException as exc:
-        report(exc, f"sock_state_cb {callback!r}", callback)
+        if driver is not None:
+            report(exc, "the driver's sock_state_cb", None)
+        else:
+            report(exc, f"sock_state_cb {callback!r}", callback)
 
 
 def _make_thunks() -> Tuple[Any, ...]:

@@ -197,7 +197,11 @@ class Channel:
         if sock_state_cb or driven:
             sock_state_targets[token] = core
         if driven:
-            _background.driver.add(core)
+            try:
+                _background.driver.add(core)
+            except BaseException:  # shutting down: free the C channel now, not never
+                core.destroy()
+                raise
         live_cores.add(core)
         self._core = core
         destroyer.start()

@@ -290,3 +290,16 @@ def test_a_raising_callback_is_printed_by_the_default_hook(dns_server: DNSServer
     assert proc.returncode == 0, proc.stderr
     assert "Exception ignored in DNS callback" in proc.stderr
     assert "ValueError: from the callback" in proc.stderr
+
+
+def test_a_channel_the_driver_refuses_is_freed(monkeypatch: pytest.MonkeyPatch, dns_server: DNSServer) -> None:
+    from ctypes_cares._core import live_cores, sock_state_targets
+
+    def refuse(core: Any) -> None:
+        raise RuntimeError("ctypes_cares is shutting down")
+
+    monkeypatch.setattr(_background.driver, "add", refuse)
+    cores, targets = len(live_cores), len(sock_state_targets)
+    with pytest.raises(RuntimeError, match="shutting down"):
+        ctypes_cares.Channel(servers=[dns_server.address])
+    assert (len(live_cores), len(sock_state_targets)) == (cores, targets)
