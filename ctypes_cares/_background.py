@@ -184,9 +184,6 @@ class Driver:
         except OSError:
             pass  # the pipe is full (it is awake anyway) or gone (stopped)
 
-    def on_this_thread(self) -> bool:
-        return threading.current_thread() is self.thread
-
     def stop(self, timeout: float) -> None:
         """Stop and join the thread (at interpreter exit); no new channel after this."""
         with self.lock:

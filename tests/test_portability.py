@@ -7,14 +7,13 @@ import os
 import subprocess
 import sys
 import textwrap
-import threading
-from typing import Any, List, Tuple
+from typing import Any
 
 import pytest
 
 import ctypes_cares
 from ctypes_cares import _lib, channel as channel_module
-from ctypes_cares.errno import ARES_ENOTIMP, ARES_ETIMEOUT
+from ctypes_cares.errno import ARES_ENOTIMP
 
 
 def run_python(code: str, *args: str) -> subprocess.CompletedProcess:
@@ -24,16 +23,6 @@ def run_python(code: str, *args: str) -> subprocess.CompletedProcess:
         text=True,
         timeout=60,
     )
-
-
-class Collector:
-    def __init__(self) -> None:
-        self.results: List[Tuple[Any, Any, str]] = []
-        self.done = threading.Event()
-
-    def __call__(self, result: Any, error: Any) -> None:
-        self.results.append((result, error, threading.current_thread().name))
-        self.done.set()
 
 
 def test_missing_entry_point_is_enotimp_naming_the_version(monkeypatch: pytest.MonkeyPatch) -> None:
