@@ -247,12 +247,12 @@ class Driver:
                         self._process(
                             owner, fd if mask & _READ else bad, fd if mask & _WRITE else bad
                         )
+                now = _monotonic()
                 if deadlines:
-                    now = _monotonic()
                     for core, when in list(deadlines.items()):
                         if when <= now:
                             self._process(core, bad, bad)
-                if self.cores and _monotonic() >= self.next_config_check:
+                if self.cores and now >= self.next_config_check:
                     self._check_config()
         except BaseException as exc:  # pragma: no cover - a bug of ours: say so loudly
             _core.report(exc, "the ctypes_cares driver thread (default channels stop)", None)
