@@ -270,7 +270,7 @@ dns_rr_p = POINTER(_DnsRR)
 
 # --------------------------------------------------------------------------------------
 # Callback types (all return void).  Thunks of these types are created once, at import,
-# by _routing.py; `arg` carries an integer request id.
+# by _requests.py; `arg` carries an integer request id.
 
 # typedef void (*ares_callback)(void *arg, int status, int timeouts,
 #                               unsigned char *abuf, int alen);

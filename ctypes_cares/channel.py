@@ -2,13 +2,13 @@
 
 How a request travels:
 
-* the method validates its arguments in Python, takes a request id, records
-  ``_handle_to_channel[id] = channel`` and ``channel._pending[id] = callback`` (both
-  BEFORE the submit: c-ares may call back inside the submit call), and makes one
-  ctypes call with the id as ``void *arg``;
-* c-ares calls one of the thunks of ``_routing`` (created once, never freed), which
-  completes the request exactly once and hands the result to ``Channel._deliver``; that
-  runs the user's callback and then drops the pending entry.
+* the method validates its arguments in Python, enters the core (``with core as
+  ptr``: no c-ares call on a destroyed channel), files the request in the registry
+  (``_requests.register``, BEFORE the submit: c-ares may call back inside the submit
+  call), and makes one ctypes call with the request id as ``void *arg``;
+* c-ares calls one of the thunks of ``_requests`` (created once, never freed), which
+  takes the request from the registry exactly once, copies the result out of C memory
+  and runs the user's callback (``_requests.deliver``).
 
 The C side only ever holds integers.  What must outlive the Python object (the C
 pointer, the sock_state_cb target) lives in a small ``_core.Core`` that the destroyer
@@ -38,19 +38,23 @@ from ._convert import (
     sockaddr_for,
 )
 from ._core import DESTROYED, Core, destroyer, live_cores, next_token, report, sock_state_targets
-from . import _routing
-from ._routing import (
+from . import _requests
+from ._requests import (
     ADDRINFO_THUNK,
+    CANCEL_REENTRANT,
     DNSREC_THUNK,
     DNSREC_WIRE_THUNK,
     HOST_THUNK,
     NAMEINFO_THUNK,
     SOCK_STATE_THUNK,
-    _handle_to_channel,
-    _next_request_id,
-    finish,
+    InFlight,
+    complete,
+    delivering_on_this_thread,
+    forget,
     legacy_submit,
+    register,
 )
+from ._requests import handle_to_channel as _handle_to_channel
 from .errno import (
     ARES_EBADNAME,
     ARES_EBADSTR,
@@ -79,15 +83,6 @@ def _raise_status(status: int) -> None:
     raise AresError(status, strerror(status))
 
 
-#: Before 1.34.9, ares_cancel called from inside one of the channel's own callbacks frees
-#: queries the outer c-ares call is still walking (a double free with 1.17 and 1.18).
-#: There, cancel() from a callback is handed to a short-lived thread, which cancels as
-#: soon as the c-ares call running the callback has returned.
-_CANCEL_REENTRANT = caps.version >= (1, 34, 9)
-#: ``.cores``: the cores whose request callback is running on this thread (innermost last).
-_delivering = threading.local()
-
-
 # --------------------------------------------------------------------------------------
 
 
@@ -96,19 +91,13 @@ def _check_callable(callback: Any) -> None:
         raise TypeError("a callable is required")
 
 
-def _c_name(name: bytes) -> Any:
-    """A name for c-ares: it reads a C string, so an embedded NUL would silently cut it."""
-    if b"\x00" in name:
-        raise _Rejected(ARES_EBADNAME)
-    return name
-
-
-class _Rejected(Exception):
-    """A submission refused before reaching c-ares, reported the way c-ares reports one."""
-
-    def __init__(self, status: int) -> None:
-        super().__init__(status)
-        self.status = status
+def _check_query_args(query_type: Any, query_class: Any) -> None:
+    if query_type not in QUERY_TYPES:
+        raise ValueError("invalid query type specified")
+    if query_class not in QUERY_CLASSES:
+        raise ValueError("invalid query class specified")
+    if not isinstance(query_type, int) or not isinstance(query_class, int):
+        raise TypeError("query type and class must be integers")
 
 
 class Channel:
@@ -149,9 +138,7 @@ class Channel:
         resolvconf_path: Any = None,
     ) -> None:
         self._core: Optional[Core] = None
-        self._pending: Dict[int, Callback] = {}
-        self._waiting = 0
-        self._wait_cv = threading.Condition(threading.Lock())
+        self._in_flight = InFlight()
         self._flags = 0 if flags is None else flags
 
         options, optmask, keep = build_options(
@@ -231,71 +218,24 @@ class Channel:
         if core is not None:
             core.close()
 
-    def __del__(self) -> None:
+    def __del__(self, _requests: Any = _requests) -> None:
+        # (_requests bound as a default: module globals may be gone at interpreter exit.)
         core = self.__dict__.get("_core")
-        if core is not None and not _routing._finalizing:
+        if core is not None and not _requests._finalizing:
             core.close()
 
-    def _enter(self) -> Any:
+    def _c(self) -> Core:
+        """The core, for ``with self._c() as ptr:`` around a c-ares call."""
         core = self._core
         if core is None:
             raise RuntimeError(DESTROYED)
-        return core.enter()
-
-    def _leave(self) -> None:
-        self._core.leave()  # type: ignore[union-attr]
-
-    # -- request plumbing ----------------------------------------------------------
-
-    def _register(self, callback: Callback) -> int:
-        request_id = _next_request_id()
-        self._pending[request_id] = callback
-        _handle_to_channel[request_id] = self
-        return request_id
-
-    def _unregister(self, request_id: int) -> bool:
-        """Forget a request that will never be called back; False if it already was."""
-        if _handle_to_channel.pop(request_id, None) is None:
-            return False
-        self._pending.pop(request_id, None)
-        return True
-
-    def _deliver(self, request_id: int, result: Any, status: int) -> None:
-        callback = self._pending.get(request_id)
-        # Only old libraries need to know which channel's callback is running (cancel()).
-        delivering = None if _CANCEL_REENTRANT else _delivering.__dict__.setdefault("cores", [])
-        if delivering is not None:
-            delivering.append(self._core)
-        try:
-            if callback is not None:
-                if status == ARES_SUCCESS:
-                    callback(result, None)
-                else:
-                    callback(None, status)
-        except BaseException as exc:
-            report(exc, f"DNS callback {callback!r}", callback)
-        finally:
-            if delivering is not None:
-                delivering.pop()
-            self._pending.pop(request_id, None)
-            if self._waiting:
-                with self._wait_cv:
-                    self._wait_cv.notify_all()
-
-    def _reject(self, request_id: int, status: int) -> None:
-        """Report a refused submission: callback first, then AresError (like c-ares)."""
-        finish(request_id, None, status)
-        _raise_status(status)
+        return core
 
     # -- queries -------------------------------------------------------------------
-
-    def _check_query_args(self, query_type: Any, query_class: Any) -> None:
-        if query_type not in QUERY_TYPES:
-            raise ValueError("invalid query type specified")
-        if query_class not in QUERY_CLASSES:
-            raise ValueError("invalid query class specified")
-        if not isinstance(query_type, int) or not isinstance(query_class, int):
-            raise TypeError("query type and class must be integers")
+    #
+    # The submit methods are the hot path: each is written out flat (one Python frame
+    # besides _ask, no helper per check), because every call and lock here costs as
+    # much as a ctypes call.
 
     def query(
         self,
@@ -306,9 +246,10 @@ class Channel:
         callback: Callback,
     ) -> None:
         """Send one DNS question (no search domains); callback gets a DNSResult."""
-        _check_callable(callback)
-        self._check_query_args(query_type, query_class)
-        self._ask(name, query_type, query_class, callback, search=False)
+        if not callable(callback):
+            raise TypeError("a callable is required")
+        _check_query_args(query_type, query_class)
+        self._ask(name, query_type, query_class, callback, DNSREC_THUNK)
 
     def _query_wire(
         self, name: Any, query_type: int, query_class: int, callback: Callback
@@ -320,8 +261,8 @@ class Channel:
         For ctypes_cares.aio: answers that arrive in one burst are copied out compactly
         and decoded one slice per loop iteration, instead of all being alive at once.
         """
-        self._check_query_args(query_type, query_class)
-        self._ask(name, query_type, query_class, callback, search=False, wire=True)
+        _check_query_args(query_type, query_class)
+        self._ask(name, query_type, query_class, callback, DNSREC_WIRE_THUNK)
 
     def search(
         self,
@@ -332,44 +273,40 @@ class Channel:
         callback: Callback,
     ) -> None:
         """Like :meth:`query`, but applies the search domains and ``ndots``."""
-        _check_callable(callback)
-        self._check_query_args(query_type, query_class)
+        if not callable(callback):
+            raise TypeError("a callable is required")
+        _check_query_args(query_type, query_class)
         encoded = parse_name(name)  # before the closed check, as pycares does
-        self._ask(encoded, query_type, query_class, callback, search=True)
+        self._ask(encoded, query_type, query_class, callback, None)
 
     def _ask(
-        self,
-        name: Any,
-        query_type: int,
-        query_class: int,
-        callback: Callback,
-        search: bool,
-        wire: bool = False,
+        self, name: Any, query_type: int, query_class: int, callback: Callback, thunk: Any
     ) -> None:
-        ptr = self._enter()
-        try:
-            request_id = self._register(callback)
+        """Submit a query (``thunk``: its completion) or a search (``thunk`` None)."""
+        core = self._core
+        if core is None:
+            raise RuntimeError(DESTROYED)
+        with core as ptr:
+            request_id = register(self, self._in_flight, callback)
             try:
-                cname = _c_name(parse_name(name))
-            except _Rejected as exc:
-                self._reject(request_id, exc.status)
+                cname = name.encode() if name.__class__ is str and name.isascii() else parse_name(name)
             except BaseException:
-                self._unregister(request_id)
+                forget(request_id)
                 raise
+            if b"\x00" in cname:  # c-ares reads a C string: a NUL would silently cut it
+                complete(request_id, None, ARES_EBADNAME)
+                _raise_status(ARES_EBADNAME)
             if not caps.dnsrec:
-                submit = lib.ares_search if search else lib.ares_query
+                submit = lib.ares_query if thunk is not None else lib.ares_search
                 status = legacy_submit(submit, ptr, cname, query_class, query_type, request_id)
-            elif search:
-                status = self._search_dnsrec(ptr, cname, query_type, query_class, request_id)
-            else:
-                thunk = DNSREC_WIRE_THUNK if wire else DNSREC_THUNK
+            elif thunk is not None:
                 status = lib.ares_query_dnsrec(
                     ptr, cname, query_class, query_type, thunk, request_id, None
                 )
-        finally:
-            self._leave()
+            else:
+                status = self._search_dnsrec(ptr, cname, query_type, query_class, request_id)
         if status != ARES_SUCCESS:
-            self._unregister(request_id)
+            forget(request_id)
             _raise_status(status)
 
     def _search_dnsrec(
@@ -381,12 +318,12 @@ class Channel:
             byref(record), 0, flags, _lib.ARES_OPCODE_QUERY, _lib.ARES_RCODE_NOERROR
         )
         if status != ARES_SUCCESS:
-            finish(request_id, None, status)
+            complete(request_id, None, status)
             return int(status)
         try:
             status = lib.ares_dns_record_query_add(record, name, query_type, query_class)
             if status != ARES_SUCCESS:
-                finish(request_id, None, status)
+                complete(request_id, None, status)
                 return int(status)
             return int(lib.ares_search_dnsrec(ptr, record, DNSREC_THUNK, request_id))
         finally:
@@ -408,7 +345,8 @@ class Channel:
         ``flags`` are c-ares ``ARES_AI_*`` values.  The callback gets an AddrInfoResult;
         ``AddrInfoNode.addr[0]`` is the address as bytes (pycares compatibility).
         """
-        _check_callable(callback)
+        if not callable(callback):
+            raise TypeError("a callable is required")
         if port is None:
             service = None
         elif isinstance(port, int):
@@ -421,56 +359,38 @@ class Channel:
             check_c_int(type, "type"),
             check_c_int(proto, "proto"),
         )
-        ptr = self._enter()
-        try:
-            request_id = self._register(callback)
+        with self._c() as ptr:
+            request_id = register(self, self._in_flight, callback)
             try:
-                node = _c_name(parse_name(host))
-                if service is not None and b"\x00" in service:
-                    raise _Rejected(ARES_ESERVICE)
-            except _Rejected as exc:
-                finish(request_id, None, exc.status)
-                return
+                node = host.encode() if host.__class__ is str and host.isascii() else parse_name(host)
             except BaseException:
-                self._unregister(request_id)
+                forget(request_id)
                 raise
-            lib.ares_getaddrinfo(
-                ptr,
-                node,
-                service,
-                byref(hints),
-                ADDRINFO_THUNK,
-                request_id,
-            )
-        finally:
-            self._leave()
+            if b"\x00" in node:
+                complete(request_id, None, ARES_EBADNAME)
+            elif service is not None and b"\x00" in service:
+                complete(request_id, None, ARES_ESERVICE)
+            else:
+                lib.ares_getaddrinfo(ptr, node, service, byref(hints), ADDRINFO_THUNK, request_id)
 
     def gethostbyaddr(self, addr: Any, *, callback: Callback) -> None:
         """Reverse-resolve an IPv4/IPv6 address; the callback gets a HostResult."""
         _check_callable(callback)
         family, packed = parse_ip(addr)
-        ptr = self._enter()
-        try:
-            request_id = self._register(callback)
-            lib.ares_gethostbyaddr(
-                ptr, packed, len(packed), family, HOST_THUNK, request_id
-            )
-        finally:
-            self._leave()
+        with self._c() as ptr:
+            request_id = register(self, self._in_flight, callback)
+            lib.ares_gethostbyaddr(ptr, packed, len(packed), family, HOST_THUNK, request_id)
 
     def getnameinfo(self, address: Any, flags: int, *, callback: Callback) -> None:
         """getnameinfo(3): ``address`` is ``(ip, port)`` or ``(ip, port, flowinfo, scope_id)``."""
         _check_callable(callback)
         flags = check_c_int(flags, "flags")
         sa = sockaddr_for(address)
-        ptr = self._enter()
-        try:
-            request_id = self._register(callback)
+        with self._c() as ptr:
+            request_id = register(self, self._in_flight, callback)
             lib.ares_getnameinfo(
                 ptr, addressof(sa), ctypes.sizeof(sa), flags, NAMEINFO_THUNK, request_id
             )
-        finally:
-            self._leave()
 
     # -- control -------------------------------------------------------------------
 
@@ -478,40 +398,32 @@ class Channel:
         """Cancel every pending request: callbacks get ARES_ECANCELLED before this returns.
 
         (From inside one of this channel's callbacks on c-ares < 1.34.9, shortly after
-        instead: see ``_CANCEL_REENTRANT``.)
+        instead: see ``_requests.CANCEL_REENTRANT``.)
         """
         core = self._core
-        if not _CANCEL_REENTRANT and core in getattr(_delivering, "cores", ()):
+        if not CANCEL_REENTRANT and delivering_on_this_thread(core):
             if core is None or core.closed:
                 raise RuntimeError(DESTROYED)
             threading.Thread(target=self._cancel_later, name="ctypes_cares-cancel", daemon=True).start()
             return
-        ptr = self._enter()
-        try:
+        with self._c() as ptr:
             lib.ares_cancel(ptr)
-        finally:
-            self._leave()
 
     def _cancel_later(self) -> None:
         """cancel() for a callback: runs once the c-ares call delivering it has returned."""
         try:
-            ptr = self._enter()  # waits for that call (the serial lock or c-ares's own)
+            # Entering waits for that call (the serial lock or c-ares's own).
+            with self._c() as ptr:
+                lib.ares_cancel(ptr)
         except RuntimeError:
-            return  # closed meanwhile: destruction cancels what is pending
-        try:
-            lib.ares_cancel(ptr)
-        finally:
-            self._leave()
+            pass  # closed meanwhile: destruction cancels what is pending
 
     def reinit(self) -> None:
         """Re-read the system configuration (c-ares >= 1.22); AresError on failure."""
-        ptr = self._enter()  # a closed channel says so first, whatever the library
-        try:
+        with self._c() as ptr:  # a closed channel says so first, whatever the library
             if not caps.reinit:
                 _not_available("reinit()", "1.22.0")
             status = lib.ares_reinit(ptr)
-        finally:
-            self._leave()
         if status != ARES_SUCCESS:
             _raise_status(status)
 
@@ -531,26 +443,12 @@ class Channel:
         # Negative, or too long for Condition.wait(): no limit.
         if timeout is not None and 0 <= timeout < threading.TIMEOUT_MAX:
             deadline = _monotonic() + timeout
-        with self._wait_cv:
-            self._waiting += 1
-            try:
-                while self._pending:
-                    if deadline is None:
-                        self._wait_cv.wait()
-                    else:
-                        remaining = deadline - _monotonic()
-                        if remaining <= 0:
-                            return False
-                        self._wait_cv.wait(remaining)
-            finally:
-                self._waiting -= 1
-        return True
+        return self._in_flight.wait(deadline)
 
     @property
     def servers(self) -> List[str]:
         """The servers as ``'ip:port'`` / ``'[ipv6]:port'`` strings (``['']`` when none)."""
-        ptr = self._enter()
-        try:
+        with self._c() as ptr:
             if caps.servers_csv:
                 raw = lib.ares_get_servers_csv(ptr)
                 if not raw:
@@ -564,8 +462,6 @@ class Channel:
             if status != ARES_SUCCESS:
                 _raise_status(status)
             return servers
-        finally:
-            self._leave()
 
     @servers.setter
     def servers(self, servers: Iterable[Any]) -> None:
@@ -580,39 +476,30 @@ class Channel:
             items.append(item)
         csv = ",".join(items)
         data = csv.encode("ascii")
-        ptr = self._enter()
-        try:
+        with self._c() as ptr:
             if b"\x00" in data:  # c-ares reads a C string: a NUL would cut the list short
                 status = ARES_EBADSTR
             elif data:
                 status = lib.ares_set_servers_ports_csv(ptr, data)
             else:  # c-ares < 1.20 ignores an empty CSV instead of clearing the list
                 status = lib.ares_set_servers_ports(ptr, None)
-        finally:
-            self._leave()
         if status != ARES_SUCCESS:
             _raise_status(status)
 
     def set_local_ip(self, ip: Any) -> None:
         """Bind outgoing queries to a local IPv4 or IPv6 address."""
-        ptr = self._enter()
-        try:
+        with self._c() as ptr:
             family, packed = parse_ip(ip)
             if family == socket.AF_INET:
                 lib.ares_set_local_ip4(ptr, int.from_bytes(packed, "big"))
             else:
                 lib.ares_set_local_ip6(ptr, packed)
-        finally:
-            self._leave()
 
     def set_local_dev(self, dev: Any) -> None:
         """Bind outgoing queries to a network device (not validated)."""
         name = c_string(ascii_bytes(dev))
-        ptr = self._enter()
-        try:
+        with self._c() as ptr:
             lib.ares_set_local_dev(ptr, name)
-        finally:
-            self._leave()
 
     # -- sock_state_cb mode ------------------------------------------------------------
 
@@ -620,11 +507,8 @@ class Channel:
         """Process readiness of c-ares sockets (ARES_SOCKET_BAD for "none")."""
         read_fd = _check_socket(read_fd, "read_fd")
         write_fd = _check_socket(write_fd, "write_fd")
-        ptr = self._enter()
-        try:
+        with self._c() as ptr:
             lib.ares_process_fd(ptr, read_fd, write_fd)
-        finally:
-            self._leave()
 
     def process_read_fd(self, read_fd: int) -> None:
         self.process_fd(read_fd, _lib.ARES_SOCKET_BAD)
@@ -650,11 +534,8 @@ class Channel:
                 raise OverflowError(f"timeout {t} is too large")
             maxtv = _lib.timeval(seconds, int(math.fmod(t, 1) * 1_000_000))
         tv = _lib.timeval()
-        ptr = self._enter()
-        try:
+        with self._c() as ptr:
             ret = lib.ares_timeout(ptr, byref(maxtv) if maxtv is not None else None, byref(tv))
-        finally:
-            self._leave()
         if not ret:
             return 0.0
         chosen = maxtv if maxtv is not None and ret == addressof(maxtv) else tv

@@ -633,7 +633,7 @@ def test_task_cancellation_releases_query(run: Any, zone: DNSServer) -> None:
             while len(in_flight) > before and time.monotonic() < deadline:
                 await asyncio.sleep(0.02)
             assert len(in_flight) == before
-            assert not resolver._channel._pending
+            assert not resolver._channel._in_flight.ids
             assert (await resolver.query_dns("slow.example", "A")).answer[0].data.addr == "10.1.1.1"
 
     run(main())

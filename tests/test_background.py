@@ -224,7 +224,7 @@ def test_new_channels_work_in_a_forked_child(dns_server: DNSServer) -> None:
 INTERRUPTED_IN_A_CALLBACK = """
 import os, signal, sys
 import ctypes_cares
-from ctypes_cares import _routing
+from ctypes_cares import _requests
 
 def sock_state(fd, readable, writable):
     if readable:
@@ -243,7 +243,7 @@ class Unraisable:  # how ctypes reports one raised before the thunk's body runs
     def __init__(self):
         self.exc_type, self.exc_value, self.exc_traceback = KeyboardInterrupt, KeyboardInterrupt(), None
         self.err_msg = "Exception ignored on calling ctypes callback function"
-        self.object = _routing._on_sock_state
+        self.object = _requests._on_sock_state
 
 try:
     sys.unraisablehook(Unraisable())  # (as if) inside a c-ares call ...

@@ -261,7 +261,7 @@ def test_close_races_with_queries(dns_server: DNSServer, make_channel: ChannelFa
 
 def _until_waiting(channel: cares.Channel) -> None:
     """Block until some thread is inside ``channel.wait()`` (which raises once closed)."""
-    wait_for(lambda: channel._waiting > 0, what="a thread to enter wait()")
+    wait_for(lambda: channel._in_flight.waiters > 0, what="a thread to enter wait()")
 
 
 def test_callback_queries_while_main_thread_waits(dns_server: DNSServer, channel: cares.Channel) -> None:
