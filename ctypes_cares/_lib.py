@@ -77,14 +77,6 @@ ARES_OPT_SERVER_FAILOVER = 1 << 23
 
 ARES_EVSYS_DEFAULT = 0
 
-# ares_dns_record.h
-ARES_SECTION_ANSWER = 1
-ARES_SECTION_AUTHORITY = 2
-ARES_SECTION_ADDITIONAL = 3
-ARES_OPCODE_QUERY = 0
-ARES_RCODE_NOERROR = 0
-ARES_DNS_FLAG_RD = 1 << 3
-
 if sys.platform == "win32":  # pragma: no cover
     ares_socket_t: Any = c_size_t  # SOCKET
     ARES_SOCKET_BAD = (1 << (8 * ctypes.sizeof(c_size_t))) - 1

@@ -38,7 +38,8 @@ import socket
 import struct
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
-from .errno import ARES_ECONNREFUSED, ARES_ETIMEOUT, errorcode, strerror
+from . import constants as C
+from .errno import _ARES_ENOSERVER, ARES_ECONNREFUSED, ARES_ETIMEOUT, errorcode, strerror
 from .records import (
     TYPE_NAMES,
     AAAARecordData,
@@ -70,16 +71,27 @@ EXIT_USAGE = 2
 EXIT_UNREACHABLE = 3
 EXIT_INTERRUPTED = 130
 
-_ARES_ENOSERVER = 26  # delivered by c-ares, but not in pycares' errno table
 _UNREACHABLE = frozenset((ARES_ETIMEOUT, ARES_ECONNREFUSED, _ARES_ENOSERVER))
 
 #: Query type names accepted on the command line (the types Channel.query accepts).
 QUERY_TYPES: Dict[str, int] = {name: number for number, name in TYPE_NAMES.items()}
 #: Class names accepted by --class.
 QUERY_CLASSES: Dict[str, int] = {
-    "IN": 1, "CH": 3, "CHAOS": 3, "HS": 4, "HESIOD": 4, "NONE": 254, "ANY": 255
+    "IN": C.QUERY_CLASS_IN,
+    "CH": C.QUERY_CLASS_CHAOS,
+    "CHAOS": C.QUERY_CLASS_CHAOS,
+    "HS": C.QUERY_CLASS_HS,
+    "HESIOD": C.QUERY_CLASS_HS,
+    "NONE": C.QUERY_CLASS_NONE,
+    "ANY": C.QUERY_CLASS_ANY,
 }
-_CLASS_NAMES: Dict[int, str] = {1: "IN", 3: "CH", 4: "HS", 254: "NONE", 255: "ANY"}
+_CLASS_NAMES: Dict[int, str] = {
+    C.QUERY_CLASS_IN: "IN",
+    C.QUERY_CLASS_CHAOS: "CH",
+    C.QUERY_CLASS_HS: "HS",
+    C.QUERY_CLASS_NONE: "NONE",
+    C.QUERY_CLASS_ANY: "ANY",
+}
 FAMILIES: Dict[str, int] = {"4": socket.AF_INET, "6": socket.AF_INET6, "any": socket.AF_UNSPEC}
 
 # SvcParamKey numbers (RFC 9460 section 14.3.2, RFC 9461, RFC 9540).

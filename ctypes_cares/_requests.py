@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, Mapping, Option
 from . import _lib
 from ._convert import addrinfo_result, host_result
 from ._core import Core, keep_interrupts_of, report, shutdown, sock_state_targets
-from ._dnsrec import decode_dns_record, dns_record_wire
+from ._answer import decode_dns_record, dns_record_wire
 from ._lib import caps, copy_bytes, lib
 from .errno import ARES_EBADRESP, ARES_SUCCESS
 from .records import BadResponse, NameInfoResult, parse_dns_response

@@ -23,7 +23,7 @@ import socket
 import threading
 import time
 from ctypes import addressof, byref
-from typing import Any, Callable, Dict, Iterable, List, Optional
+from typing import Any, Callable, Iterable, List, Optional
 
 from . import _background, _lib
 from ._lib import caps, copy_bytes, lib
@@ -37,7 +37,7 @@ from ._convert import (
     servers_from_nodes,
     sockaddr_for,
 )
-from ._core import DESTROYED, Core, destroyer, live_cores, next_token, report, sock_state_targets
+from ._core import DESTROYED, Core, destroyer, live_cores, next_token, sock_state_targets
 from . import _requests
 from ._requests import (
     ADDRINFO_THUNK,
@@ -54,7 +54,14 @@ from ._requests import (
     legacy_submit,
     register,
 )
-from ._requests import handle_to_channel as _handle_to_channel
+from .constants import (
+    ARES_FLAG_NORECURSE,
+    DNS_FLAG_RD,
+    OPCODE_QUERY,
+    QUERY_CLASSES,
+    QUERY_TYPES,
+    RCODE_NOERROR,
+)
 from .errno import (
     ARES_EBADNAME,
     ARES_EBADSTR,
@@ -70,9 +77,6 @@ __all__ = ["AresError", "Channel"]
 
 Callback = Callable[[Any, Optional[int]], Any]
 
-QUERY_TYPES = (1, 28, 255, 257, 5, 65, 15, 35, 2, 12, 6, 33, 52, 16, 256)
-QUERY_CLASSES = (1, 3, 4, 254, 255)
-_ARES_FLAG_NORECURSE = 8
 
 
 class AresError(Exception):
@@ -312,10 +316,10 @@ class Channel:
     def _search_dnsrec(
         self, ptr: Any, name: bytes, query_type: int, query_class: int, request_id: int
     ) -> int:
-        flags = 0 if self._flags & _ARES_FLAG_NORECURSE else _lib.ARES_DNS_FLAG_RD
+        flags = 0 if self._flags & ARES_FLAG_NORECURSE else DNS_FLAG_RD
         record = _lib.dns_record_p()
         status = lib.ares_dns_record_create(
-            byref(record), 0, flags, _lib.ARES_OPCODE_QUERY, _lib.ARES_RCODE_NOERROR
+            byref(record), 0, flags, OPCODE_QUERY, RCODE_NOERROR
         )
         if status != ARES_SUCCESS:
             complete(request_id, None, status)

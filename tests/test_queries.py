@@ -340,23 +340,23 @@ def test_unusual_label_bytes_in_answers(dns_server: DNSServer, channel: cares.Ch
 
 
 # Owner names whose escaped form is too long for ares_dns_write: such answers are decoded
-# through c-ares's record accessors instead of the wire bytes (ctypes_cares._dnsrec).
+# through c-ares's record accessors instead of the wire bytes (ctypes_cares._answer.walk).
 LONG_WEIRD_LABELS = [b"\x00" * 40, b"\xff" * 40, b"example"]
 LONG_WEIRD_TEXT = "\\000" * 40 + "." + "\\255" * 40 + ".example"
 
 
 @pytest.mark.parametrize("case", [c for c in RECORD_CASES if RECORD_CASES[c][1][1] not in (CNAME, ANY)])
 def test_record_types_through_the_accessor_walk(case: str, dns_server: DNSServer, channel: cares.Channel, resolve: Requester, monkeypatch: pytest.MonkeyPatch) -> None:
-    import ctypes_cares._dnsrec as dnsrec
+    import ctypes_cares._answer as answer
 
     walked: List[int] = []
-    walk = dnsrec._walk
+    walk = answer.walk
 
     def counting_walk(record: int) -> DNSResult:
         walked.append(1)
         return walk(record)
 
-    monkeypatch.setattr(dnsrec, "_walk", counting_walk)
+    monkeypatch.setattr(answer, "walk", counting_walk)
     rows, (qname, qtype), expected = RECORD_CASES[case]
     dns_server.add("w.example", "CNAME", LONG_WEIRD_LABELS, ttl=5)
     for name, rtype, data, ttl in rows:
