@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Tuple
 
 from . import errno
-from ._convert import parse_ip
+from ._args import parse_ip
 from ._lib import ARES_SOCKET_BAD, caps
 from ._version import __version__
 from ._requests import handle_to_channel as _handle_to_channel

@@ -13,7 +13,7 @@ Forms::
 The pycares form is recognised when there are two or more positionals, the first is a
 query type name and the second is not (``mx example.com``); a name that is also a type
 name can still be queried in our form (``ctypes-cares any mx``: NAME ``any``, type MX).
-Either form prints the layout of :mod:`ctypes_cares._present`, not pycares'
+Either form prints the layout of :mod:`ctypes_cares._cli_output`, not pycares'
 tab-separated one.
 
 Exit status: 0 every query was answered; 1 some query failed (NXDOMAIN, NODATA,
@@ -38,7 +38,7 @@ from typing import Any, Callable, Dict, List, NoReturn, Optional, Sequence
 from . import ARES_FLAG_USEVC, ARES_VERSION, AresError, Channel, __version__, capabilities
 from .errno import strerror
 
-from ._present import (
+from ._cli_output import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,

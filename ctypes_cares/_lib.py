@@ -278,7 +278,7 @@ HOST_CB = CFUNCTYPE(None, c_void_p, c_int, c_int, POINTER(hostent))
 NAMEINFO_CB = CFUNCTYPE(None, c_void_p, c_int, c_int, c_char_p, c_char_p)
 # typedef void (*ares_addrinfo_callback)(void *arg, int status, int timeouts,
 #                                        struct ares_addrinfo *res);
-# The result as an address: _convert.addrinfo_result reads it with struct, not ctypes.
+# The result as an address: _results.addrinfo_result reads it with struct, not ctypes.
 ADDRINFO_CB = CFUNCTYPE(None, c_void_p, c_int, c_int, c_void_p)
 
 

@@ -27,16 +27,9 @@ from typing import Any, Callable, Iterable, List, Optional
 
 from . import _background, _lib
 from ._lib import caps, copy_bytes, lib
-from ._convert import (
-    add_string_options,
-    build_options,
-    c_string,
-    check_c_int,
-    check_int,
-    parse_ip,
-    servers_from_nodes,
-    sockaddr_for,
-)
+from ._args import c_string, check_c_int, check_int, parse_ip
+from ._cstructs import add_string_options, build_options, sockaddr_for
+from ._results import servers_from_nodes
 from ._core import DESTROYED, Core, destroyer, live_cores, next_token, sock_state_targets
 from . import _requests
 from ._requests import (

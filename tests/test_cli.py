@@ -25,7 +25,7 @@ import pytest
 
 import ctypes_cares
 from ctypes_cares import __main__ as cli
-from ctypes_cares import _present as present
+from ctypes_cares import _cli_output as present
 from dnsserver import DNSServer
 from capabilities import needs
 

@@ -1,0 +1,66 @@
+"""Checking the arguments users pass, before anything reaches C.
+
+ctypes silently truncates an int that does not fit its C type and C reads strings up
+to the first NUL; these checks turn both into clear Python exceptions.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import Any, Tuple
+
+from .utils import maybe_str
+
+
+def check_int(value: Any, what: str) -> int:
+    if not isinstance(value, int):
+        raise TypeError(f"{what} must be an int, not {type(value).__name__}")
+    return int(value)
+
+
+def check_port(value: Any) -> int:
+    value = check_int(value, "port")
+    if not 0 <= value <= 0xFFFF:
+        raise OverflowError(f"port {value} does not fit in an unsigned short")
+    return value
+
+
+def c_string(data: bytes) -> bytes:
+    """Bytes for a C string: an embedded NUL would silently cut it short."""
+    if b"\x00" in data:
+        raise ValueError("embedded null byte")
+    return data
+
+
+def check_c_int(value: Any, what: str) -> int:
+    """An int that fits a C ``int`` (ctypes would silently truncate it)."""
+    value = check_int(value, what)
+    if not -(2**31) <= value < 2**31:
+        raise OverflowError(f"{what}={value} does not fit in a C int")
+    return value
+
+
+def check_u32(value: Any, what: str) -> int:
+    """An int that fits a C ``uint32_t`` (ctypes would silently truncate it)."""
+    value = check_int(value, what)
+    if not 0 <= value <= 0xFFFFFFFF:
+        raise OverflowError(f"{what}={value} does not fit in an unsigned 32-bit int")
+    return value
+
+
+def inet_pton(family: int, text: Any) -> bytes:
+    """socket.inet_pton, refusing an embedded NUL everywhere (PyPy's stops reading there)."""
+    if "\x00" in text:
+        raise ValueError("embedded null character")
+    return socket.inet_pton(family, text)
+
+
+def parse_ip(address: Any) -> Tuple[int, bytes]:
+    text = maybe_str(address)
+    if isinstance(text, str):
+        for family in (socket.AF_INET, socket.AF_INET6):
+            try:
+                return family, inet_pton(family, text)
+            except (OSError, ValueError):
+                pass
+    raise ValueError("invalid IP address")
