@@ -21,7 +21,7 @@ import threading
 import traceback
 import weakref
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable, Iterable, List, Optional, Type
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, Type
 
 from ._lib import lib
 
@@ -130,14 +130,11 @@ def keep_interrupts_of(functions: Iterable[Callable[..., Any]]) -> None:
 class Core:
     """The C channel pointer and what must stay alive until ``ares_destroy`` returns.
 
-    Every c-ares call on the channel runs inside ``with core as ptr:``.  ``users`` holds
-    one entry per thread currently inside such a call: entering appends and then checks
-    ``closed``; :meth:`destroy` sets ``closed`` and then waits until ``users`` is empty.
-    Whichever of the two runs second sees the other, so no call starts on a destroyed
-    channel, and the hot path takes no lock (``list.append``/``pop`` are atomic).  The
-    lock guards ``closed``/``destroyed`` and the wait, and is never held across a c-ares
-    call: c-ares holds its own channel lock while it runs callbacks, and a callback may
-    call back into us.
+    Every c-ares call on the channel runs inside ``with core as ptr:`` (or
+    :meth:`enter`/:meth:`leave`).  ``users`` counts the threads currently inside such a
+    call; :meth:`destroy` sets ``closed`` and waits until it is zero.  The lock guards
+    ``users``/``closed`` only and is never held across a c-ares call: c-ares holds its
+    own channel lock while it runs callbacks, and a callback may call back into us.
 
     ``serial`` exists only where the library cannot serialise calls itself (not
     thread-safe): then every c-ares call on the channel holds it.  It is re-entrant,
@@ -176,7 +173,7 @@ class Core:
         self.tv: Any = None
         self.lock = threading.Lock()
         self.idle = threading.Condition(self.lock)
-        self.users: List[None] = []
+        self.users = 0
         self.closed = False
         self.destroyed = False
         self.token = token
@@ -184,11 +181,10 @@ class Core:
 
     def enter(self) -> Any:
         """Enter a c-ares call: the C pointer, or RuntimeError once closed."""
-        users = self.users
-        users.append(None)
-        if self.closed:
-            self._left()
-            raise RuntimeError(DESTROYED)
+        with self.lock:
+            if self.closed:
+                raise RuntimeError(DESTROYED)
+            self.users += 1
         if self.serial is not None:
             self.serial.acquire()
         return self.ptr
@@ -202,19 +198,15 @@ class Core:
         """The c-ares call is over; ``touch``: tell the driver its timeouts may have moved."""
         if self.serial is not None:
             self.serial.release()
-        self._left()
+        with self.lock:
+            self.users -= 1
+            if self.closed and self.users == 0:
+                self.idle.notify_all()
         driver = self.driver
         if touch and driver is not None:
             driver.touch(self)
         if _interrupted:
             deliver_kept_interrupt()
-
-    def _left(self) -> None:
-        users = self.users
-        users.pop()
-        if self.closed and not users:
-            with self.lock:
-                self.idle.notify_all()
 
     def close(self) -> None:
         """Mark closed and hand the C channel to the destroyer thread (idempotent)."""
@@ -230,10 +222,9 @@ class Core:
             if self.destroyed:
                 return
             self.closed = True
-            # Threads already inside a c-ares call on this channel finish first; the
-            # last one to leave notifies (the timeout is only a safety net).
+            # Threads already inside a c-ares call on this channel finish first.
             while self.users:
-                self.idle.wait(0.05)
+                self.idle.wait()
             self.destroyed = True
         serial = self.serial
         if serial is not None:
