@@ -186,7 +186,7 @@ class NSDServer:
         (self.directory / f"{ZONE}.zone").write_text(zone_text(self.ttl))
         atexit.register(self.stop)
         _become_subreaper()
-        for attempt in range(attempts):
+        for _attempt in range(attempts):
             # The port may be taken between free_port() and nsd's bind: then try another.
             self.port = free_port()
             config = self.directory / "nsd.conf"

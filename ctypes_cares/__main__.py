@@ -35,9 +35,14 @@ import socket
 import sys
 from typing import Any, Callable, Dict, List, NoReturn, Optional, Sequence
 
-from . import ARES_FLAG_USEVC, ARES_VERSION, AresError, Channel, __version__, capabilities
-from .errno import strerror
-
+from . import (
+    ARES_FLAG_USEVC,
+    ARES_VERSION,
+    AresError,
+    Channel,
+    __version__,
+    capabilities,
+)
 from ._cli_output import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -56,6 +61,7 @@ from ._cli_output import (
     status_name,
     type_name,
 )
+from .errno import strerror
 
 __all__ = ("main",)
 

@@ -70,7 +70,7 @@ def dns_record_wire(record: Optional[int]) -> Union[bytes, DNSResult]:
         _write_out.params = (buf, size, buf_ref, size_ref)
     if lib.ares_dns_write(record, buf_ref, size_ref) == ARES_SUCCESS:
         try:
-            return copy_bytes(buf.value, size.value)  # type: ignore[arg-type]
+            return copy_bytes(buf.value, size.value)
         finally:
             lib.ares_free_string(buf)
     try:

@@ -19,10 +19,10 @@ def check_int(value: Any, what: str) -> int:
 
 
 def check_port(value: Any) -> int:
-    value = check_int(value, "port")
-    if not 0 <= value <= 0xFFFF:
-        raise OverflowError(f"port {value} does not fit in an unsigned short")
-    return value
+    port = check_int(value, "port")
+    if not 0 <= port <= 0xFFFF:
+        raise OverflowError(f"port {port} does not fit in an unsigned short")
+    return port
 
 
 def c_string(data: bytes) -> bytes:
@@ -34,18 +34,18 @@ def c_string(data: bytes) -> bytes:
 
 def check_c_int(value: Any, what: str) -> int:
     """An int that fits a C ``int`` (ctypes would silently truncate it)."""
-    value = check_int(value, what)
-    if not -(2**31) <= value < 2**31:
-        raise OverflowError(f"{what}={value} does not fit in a C int")
-    return value
+    number = check_int(value, what)
+    if not -(2**31) <= number < 2**31:
+        raise OverflowError(f"{what}={number} does not fit in a C int")
+    return number
 
 
 def check_u32(value: Any, what: str) -> int:
     """An int that fits a C ``uint32_t`` (ctypes would silently truncate it)."""
-    value = check_int(value, what)
-    if not 0 <= value <= 0xFFFFFFFF:
-        raise OverflowError(f"{what}={value} does not fit in an unsigned 32-bit int")
-    return value
+    number = check_int(value, what)
+    if not 0 <= number <= 0xFFFFFFFF:
+        raise OverflowError(f"{what}={number} does not fit in an unsigned 32-bit int")
+    return number
 
 
 def inet_pton(family: int, text: Any) -> bytes:

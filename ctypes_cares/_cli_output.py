@@ -39,7 +39,13 @@ import struct
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from . import constants as C
-from .errno import _ARES_ENOSERVER, ARES_ECONNREFUSED, ARES_ETIMEOUT, errorcode, strerror
+from .errno import (
+    _ARES_ENOSERVER,
+    ARES_ECONNREFUSED,
+    ARES_ETIMEOUT,
+    errorcode,
+    strerror,
+)
 from .records import (
     TYPE_NAMES,
     AAAARecordData,
@@ -61,7 +67,6 @@ from .records import (
     TXTRecordData,
     URIRecordData,
 )
-
 
 PROG = "ctypes-cares"
 

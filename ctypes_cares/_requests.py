@@ -20,13 +20,23 @@ import atexit
 import itertools
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, Mapping, Optional, Set, Tuple
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Dict,
+    Iterator,
+    Mapping,
+    Optional,
+    Set,
+    Tuple,
+)
 
 from . import _lib
-from ._results import addrinfo_result, host_result
-from ._core import Core, keep_interrupts_of, report, shutdown, sock_state_targets
 from ._answer import decode_dns_record, dns_record_wire
+from ._core import Core, keep_interrupts_of, report, shutdown, sock_state_targets
 from ._lib import caps, copy_bytes, lib
+from ._results import addrinfo_result, host_result
 from .errno import ARES_EBADRESP, ARES_SUCCESS
 from .records import BadResponse, NameInfoResult, parse_dns_response
 

@@ -13,7 +13,13 @@ from typing import Any, List, Optional, Tuple
 from . import _lib
 from ._lib import copy_bytes, lib
 from .errno import ARES_SUCCESS
-from .records import AddrInfoCname, AddrInfoNode, AddrInfoResult, BadResponse, HostResult
+from .records import (
+    AddrInfoCname,
+    AddrInfoNode,
+    AddrInfoResult,
+    BadResponse,
+    HostResult,
+)
 
 
 def host_result(host_p: Any) -> HostResult:

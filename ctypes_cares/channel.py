@@ -25,13 +25,18 @@ import time
 from ctypes import addressof, byref
 from typing import Any, Callable, Iterable, List, Optional
 
-from . import _background, _lib
-from ._lib import caps, copy_bytes, lib
+from . import _background, _lib, _requests
 from ._args import c_string, check_c_int, check_int, parse_ip
+from ._core import (
+    DESTROYED,
+    Core,
+    destroyer,
+    live_cores,
+    next_token,
+    sock_state_targets,
+)
 from ._cstructs import add_string_options, build_options, sockaddr_for
-from ._results import servers_from_nodes
-from ._core import DESTROYED, Core, destroyer, live_cores, next_token, sock_state_targets
-from . import _requests
+from ._lib import caps, copy_bytes, lib
 from ._requests import (
     ADDRINFO_THUNK,
     CANCEL_REENTRANT,
@@ -47,6 +52,7 @@ from ._requests import (
     legacy_submit,
     register,
 )
+from ._results import servers_from_nodes
 from .constants import (
     ARES_FLAG_NORECURSE,
     DNS_FLAG_RD,
@@ -191,7 +197,7 @@ class Channel:
         destroyer.start()
 
         if servers:
-            self.servers = servers  # type: ignore[assignment]
+            self.servers = servers
         if local_ip:
             self.set_local_ip(local_ip)
         if local_dev:
@@ -536,7 +542,7 @@ class Channel:
         if not ret:
             return 0.0
         chosen = maxtv if maxtv is not None and ret == addressof(maxtv) else tv
-        return chosen.tv_sec + chosen.tv_usec / 1_000_000
+        return float(chosen.tv_sec + chosen.tv_usec / 1_000_000)
 
 
 # --------------------------------------------------------------------------------------
@@ -547,10 +553,10 @@ _monotonic = time.monotonic
 
 def _check_socket(fd: Any, what: str) -> int:
     """A socket number that fits ``ares_socket_t`` (ctypes would silently truncate it)."""
-    fd = check_int(fd, what)
-    if _lib.ares_socket_t(fd).value != fd:
-        raise OverflowError(f"{what}={fd} is not a valid socket number")
-    return fd
+    number = check_int(fd, what)
+    if _lib.ares_socket_t(number).value != number:
+        raise OverflowError(f"{what}={number} is not a valid socket number")
+    return number
 
 
 def _not_available(what: str, version: str) -> None:

@@ -9,7 +9,7 @@ __all__ = ("ascii_bytes", "maybe_str", "parse_name", "parse_name_idna2008", "idn
 
 idna2008: Optional[ModuleType]
 try:
-    import idna as idna2008
+    import idna as idna2008  # type: ignore[import-not-found,no-redef,unused-ignore]
 except ImportError:  # the package is optional: fall back to Python's IDNA 2003 codec
     idna2008 = None
 

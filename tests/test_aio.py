@@ -579,7 +579,7 @@ def test_async_with_closes_through_instance(run: Any, dns_server: DNSServer) -> 
             async with resolver as entered:
                 assert entered is resolver
                 await resolver.close()
-                1 / 0
+                1 / 0  # noqa: B018 - raises inside the async with
         assert calls == 2 and resolver._closed
 
     run(main())

@@ -751,4 +751,4 @@ def test_sections_of_a_cares_written_answer_are_decoded_on_first_use() -> None:
     assert lazy == eager and repr(lazy) == repr(eager)
     assert dataclasses.asdict(lazy) == dataclasses.asdict(eager)
     with pytest.raises(AttributeError):
-        lazy.no_such_field
+        lazy.no_such_field  # noqa: B018 - the read raises

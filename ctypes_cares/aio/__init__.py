@@ -34,7 +34,16 @@ import sys
 import warnings
 import weakref
 from typing import (
-    TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple,
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Dict,
+    Iterable,
+    Iterator,
+    List,
+    Optional,
+    Sequence,
+    Tuple,
 )
 
 import ctypes_cares as pycares
@@ -44,7 +53,6 @@ from ._driver import LoopDriver, complete, dns_error, settled_without_result
 from .error import CLOSED_MESSAGE, DNSError, ResolverClosedError
 
 if TYPE_CHECKING:
-    from . import compat
     from .compat import AresHostResult
 
 

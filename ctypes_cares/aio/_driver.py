@@ -21,8 +21,8 @@ import asyncio
 import collections
 from typing import Any, Callable, Deque, Optional, Set, Tuple
 
-from ..errno import ARES_EBADRESP, strerror
 from .._lib import ARES_SOCKET_BAD
+from ..errno import ARES_EBADRESP, strerror
 from ..records import BadResponse, parse_dns_response
 from .error import DNSError
 
