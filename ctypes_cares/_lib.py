@@ -4,16 +4,15 @@ This module decides nothing about behaviour: it loads the library, binds every f
 once, and records what the loaded library can do as plain facts (`caps`) that the rest of
 the package consults.  No Python object of the binding lives here.
 
-Load order: the exact file named by the environment variable ``CARES_LIBRARY`` if it is
-set, otherwise the library shipped inside this package.  There is no silent fallback to a
-system copy.
+Which file is loaded (``CARES_LIBRARY``, else the package's own library) is decided in
+``_loader``.
 """
 
 from __future__ import annotations
 
 import ctypes
-import os
 import sys
+import warnings
 from ctypes import (
     CFUNCTYPE,
     POINTER,
@@ -32,16 +31,17 @@ from ctypes import (
 )
 from typing import Any, List, NamedTuple, Optional, Sequence, Tuple
 
-ENV_VAR = "CARES_LIBRARY"
-MIN_VERSION = (1, 17, 0)
-PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+from ._loader import ENV_VAR, load_library
 
-if sys.platform == "win32":  # pragma: no cover - POSIX is what CI runs
-    LIBRARY_NAMES: Tuple[str, ...] = ("cares.dll", "libcares.dll")
-elif sys.platform == "darwin":  # pragma: no cover
-    LIBRARY_NAMES = ("libcares.dylib",)
-else:
-    LIBRARY_NAMES = ("libcares.so",)
+MIN_VERSION = (1, 17, 0)
+#: The newest c-ares security release we know of: 1.34.9 (October 2026) fixes the
+#: advisories GHSA-wpr3-8q3r-4q8c, GHSA-fqh5-3x7m-wp44, GHSA-97vq-4mxv-7vhm,
+#: GHSA-rf6g-ww74-97qh, GHSA-mw23-pfg6-2x9r, GHSA-v33j-65h4-4ch8, GHSA-pj7p-v3cw-hq66 and
+#: more (c-ares/RELEASE-NOTES.md); 1.34.7 fixed CVE-2026-33630, 1.34.5 CVE-2025-31498.
+#: Raise it when a newer one is vendored (README, "Security updates").
+SECURITY_RELEASE = (1, 34, 9)
+#: How the warning about an older library starts (a fixed prefix, for warning filters).
+OUTDATED_WARNING = "libcares predates the c-ares security release"
 
 
 # --------------------------------------------------------------------------------------
@@ -505,38 +505,6 @@ def copy_bytes(address: Any, size: int = -1) -> bytes:
 # Loading
 
 
-def candidate_paths() -> Tuple[str, ...]:
-    """The library files this process would try, in order."""
-    env = os.environ.get(ENV_VAR)
-    if env:
-        return (env,)
-    return tuple(os.path.join(PACKAGE_DIR, name) for name in LIBRARY_NAMES)
-
-
-def load_library(paths: Optional[Sequence[str]] = None) -> Tuple[Any, str]:
-    """Load the first loadable file of ``paths``; ImportError listing every attempt."""
-    if paths is None:
-        paths = candidate_paths()
-    errors = []
-    for path in paths:
-        try:
-            return ctypes.CDLL(path), path
-        except OSError as exc:
-            errors.append(f"  {path}: {exc}")
-    source = (
-        f"{ENV_VAR} is set" if os.environ.get(ENV_VAR) else f"the package directory ({PACKAGE_DIR})"
-    )
-    raise ImportError(
-        "ctypes_cares could not load libcares from "
-        + source
-        + ". Tried:\n"
-        + "\n".join(errors)
-        + f"\nSet {ENV_VAR}=/path/to/libcares.so (c-ares >= "
-        + ".".join(map(str, MIN_VERSION))
-        + ") to use another copy of the library."
-    )
-
-
 def parse_version(number: int) -> Tuple[int, int, int]:
     return ((number >> 16) & 0xFF, (number >> 8) & 0xFF, number & 0xFF)
 
@@ -592,10 +560,26 @@ def _probe(dll: Any, fns: Functions, path: str) -> Capabilities:
     )
 
 
+def warn_if_outdated(caps: Capabilities, stacklevel: int = 2) -> None:
+    """RuntimeWarning (not an error: distributions patch old releases) if the library is
+    older than the newest c-ares security release we know of."""
+    if caps.version >= SECURITY_RELEASE:
+        return
+    fixed = ".".join(map(str, SECURITY_RELEASE))
+    warnings.warn(
+        f"{OUTDATED_WARNING} {fixed}: {caps.path} is c-ares {caps.version_str}. Unless its"
+        f" distribution patched the advisories fixed in c-ares {fixed}, unset {ENV_VAR}"
+        f" (the bundled library is {fixed} or newer) or point it at c-ares >= {fixed}.",
+        RuntimeWarning,
+        stacklevel=stacklevel,
+    )
+
+
 def _load() -> Tuple[Any, Functions, Capabilities]:
-    dll, path = load_library()
+    dll, path = load_library(min_version=".".join(map(str, MIN_VERSION)))
     fns = bind(dll)
     caps = _probe(dll, fns, path)
+    warn_if_outdated(caps, stacklevel=3)
     if fns.ares_library_init(ARES_LIB_INIT_ALL) != 0:
         raise ImportError(f"ares_library_init failed for {path}")
     return dll, fns, caps

@@ -16,6 +16,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import ctypes_cares
 from ctypes_cares._core import live_cores
+from ctypes_cares._lib import OUTDATED_WARNING
 from ctypes_cares.errno import strerror
 
 #: Generous upper bound for one answer from the in-process server.
@@ -160,13 +161,19 @@ def start_python(code: str, *args: str) -> "subprocess.Popen[str]":
     )
 
 
+#: A warning filter (-W / PYTHONWARNINGS syntax) for the outdated-library warning.
+QUIET_OUTDATED = f"ignore:{OUTDATED_WARNING}:RuntimeWarning"
+
+
 def subprocess_env(extra: Optional[Dict[str, str]]) -> Dict[str, str]:
     """The environment for a child: the package this process imported comes first."""
     env = dict(os.environ)
     package_root = os.path.dirname(os.path.dirname(os.path.abspath(ctypes_cares.__file__)))
     paths: Sequence[str] = [package_root] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
     env["PYTHONPATH"] = os.pathsep.join(paths)
-    env.pop("PYTHONWARNINGS", None)
+    # Default warnings, less the one an outdated CARES_LIBRARY gives at every import
+    # (test_lib.py checks that one).
+    env["PYTHONWARNINGS"] = QUIET_OUTDATED
     if extra:
         env.update(extra)
     return env

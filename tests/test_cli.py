@@ -28,6 +28,7 @@ from ctypes_cares import __main__ as cli
 from ctypes_cares import _cli_output as present
 from dnsserver import DNSServer
 from capabilities import needs
+from cares_helpers import QUIET_OUTDATED
 
 _PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(ctypes_cares.__file__)))
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -51,7 +52,7 @@ def _env() -> Dict[str, str]:
 
 def _command(args: Sequence[str], interruptible: bool = False) -> List[str]:
     head = ["-c", _INTERRUPTIBLE] if interruptible else ["-m", "ctypes_cares"]
-    return [sys.executable, "-W", "error", *head, *args]
+    return [sys.executable, "-W", "error", "-W", QUIET_OUTDATED, *head, *args]
 
 
 def run_cli(*args: str, timeout: float = 30) -> "subprocess.CompletedProcess[str]":

@@ -9,14 +9,13 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import zipfile
 from pathlib import Path
-from typing import Dict, Iterator, List
+from typing import Dict, List
 
 import pytest
 
 import ctypes_cares
-from ctypes_cares import _lib
+from ctypes_cares import _lib, _loader
 
 REPO = Path(__file__).resolve().parent.parent
 VENDORED_INCLUDE = REPO / "c-ares" / "include"
@@ -46,44 +45,15 @@ def compile_shared(tmp_path: Path, source: str, name: str = "libfake.so") -> Pat
     return out
 
 
-# -- the wheel ---------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def wheel() -> Iterator[zipfile.ZipFile]:
-    path = os.environ.get("WHEEL")
-    if not path:
-        pytest.skip("WHEEL is not set (scripts/test sets it to the wheel under test)")
-    with zipfile.ZipFile(path) as zf:
-        yield zf
-
-
-def test_wheel_holds_exactly_one_library_and_no_extension(wheel: zipfile.ZipFile) -> None:
-    names = wheel.namelist()
-    libs = [n for n in names if re.search(r"(\.so(\.\d+)*|\.dylib|\.dll)$", n)]
-    assert len(libs) == 1, libs
-    assert Path(libs[0]).name in _lib.LIBRARY_NAMES
-    assert libs[0].startswith("ctypes_cares/")
-    # No compiled Python extension: nothing ABI-tagged, no .pyd.
-    assert not [n for n in names if re.search(r"\.(cpython|pypy)[^/]*\.so$|\.pyd$|\.abi3\.so$", n)]
-    assert "ctypes_cares/py.typed" in names
-    for link in wheel.infolist():  # wheels cannot hold symlinks; make sure none slipped in
-        assert (link.external_attr >> 16) & 0o170000 != 0o120000, link.filename
-
-
-def test_wheel_is_tagged_for_every_python(wheel: zipfile.ZipFile) -> None:
-    filename = Path(wheel.filename or "").name
-    assert re.match(r"ctypes_cares-[^-]+-py3-none-[a-z0-9_]+\.whl$", filename), filename
-    wheel_meta = next(n for n in wheel.namelist() if n.endswith(".dist-info/WHEEL"))
-    text = wheel.read(wheel_meta).decode()
-    assert "Root-Is-Purelib: false" in text
-    assert re.search(r"^Tag: py3-none-", text, re.M), text
+# -- which library ----------------------------------------------------------------
 
 
 def test_bundled_library_is_the_one_loaded() -> None:
     assert "CARES_LIBRARY" not in os.environ or os.environ["CARES_LIBRARY"] == _lib.caps.path
     if "CARES_LIBRARY" not in os.environ:
-        assert Path(_lib.caps.path).parent == Path(ctypes_cares.__file__).parent
+        # The package's own, or (imported from a source tree) the installed distribution's.
+        assert _lib.caps.path in _loader.candidate_paths()
+        assert Path(_lib.caps.path).parent.name == "ctypes_cares"
 
 
 # -- module facts ------------------------------------------------------------------
@@ -110,6 +80,47 @@ def test_bundled_library_has_every_capability() -> None:
     caps = _lib.caps
     assert caps.version == (1, 34, 9)
     assert all(getattr(caps, f) for f in _lib.Capabilities._fields[3:]), caps
+
+
+# -- the security floor -----------------------------------------------------------
+
+
+def test_an_outdated_library_gets_a_runtime_warning_naming_the_fixed_version() -> None:
+    old = _lib.caps._replace(version=(1, 34, 8), version_str="1.34.8", path="/opt/libcares.so")
+    with pytest.warns(RuntimeWarning) as record:
+        _lib.warn_if_outdated(old)
+    (warning,) = record
+    message = str(warning.message)
+    assert message.startswith(_lib.OUTDATED_WARNING)
+    assert "1.34.9" in message and "/opt/libcares.so is c-ares 1.34.8" in message
+    assert "CARES_LIBRARY" in message
+
+
+@pytest.mark.parametrize("version", [(1, 34, 9), (1, 35, 0), (2, 0, 0)])
+def test_a_current_library_gets_no_warning(version: tuple) -> None:
+    _lib.warn_if_outdated(_lib.caps._replace(version=version))  # warnings are errors here
+
+
+def test_the_security_floor_is_the_newest_known_and_the_bundled_meets_it() -> None:
+    assert _lib.SECURITY_RELEASE >= (1, 34, 9)  # 1.34.9 (October 2026) fixes 9 advisories
+    header = REPO / "c-ares" / "include" / "ares_version.h"
+    if header.exists():
+        match = re.search(r'define ARES_VERSION_STR\s+"([0-9.]+)"', header.read_text())
+        assert match is not None
+        assert tuple(map(int, match.group(1).split("."))) >= _lib.SECURITY_RELEASE
+
+
+def test_import_warns_exactly_when_the_loaded_library_is_outdated() -> None:
+    env = {"PYTHONWARNINGS": "default"}
+    if os.environ.get("CARES_LIBRARY"):
+        env["CARES_LIBRARY"] = os.environ["CARES_LIBRARY"]
+    proc = run_python("import ctypes_cares", **env)
+    assert proc.returncode == 0, proc.stderr
+    if _lib.caps.version < _lib.SECURITY_RELEASE:
+        assert "RuntimeWarning: " + _lib.OUTDATED_WARNING in proc.stderr, proc.stderr
+        assert _lib.caps.version_str in proc.stderr
+    else:
+        assert proc.stderr == ""
 
 
 # -- the prototype table -------------------------------------------------------------
@@ -234,7 +245,7 @@ def test_cares_library_too_old(tmp_path: Path) -> None:
 def test_load_library_lists_every_path_tried(tmp_path: Path) -> None:
     a, b = str(tmp_path / "a.so"), str(tmp_path / "b.so")
     with pytest.raises(ImportError) as info:
-        _lib.load_library([a, b])
+        _loader.load_library([a, b])
     assert a in str(info.value) and b in str(info.value)
 
 
