@@ -15,7 +15,7 @@ import sys
 import tarfile
 import zipfile
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Set, Tuple
+from typing import Dict, Iterator, Optional, Set, Tuple
 
 import pytest
 
@@ -29,7 +29,7 @@ LICENSE_FILES = ("LICENSE", "c-ares/LICENSE.md")
 
 @pytest.fixture(scope="module")
 def wheel() -> Iterator[zipfile.ZipFile]:
-    path = os.environ.get("WHEEL")
+    path = os.environ.get("WHEEL", "")
     if not path:
         pytest.skip("WHEEL is not set (scripts/test sets it to the wheel under test)")
     with zipfile.ZipFile(path) as zf:
