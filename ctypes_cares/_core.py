@@ -216,8 +216,15 @@ class Core:
             self.closed = True
         destroyer.submit(self)
 
-    def destroy(self, cancel: bool = True) -> None:
-        """Cancel what is pending and free the C channel; runs off any callback stack."""
+    def destroy(self) -> None:
+        """Cancel what is pending and free the C channel; runs off any callback stack.
+
+        ares_cancel comes first also at exit, where the thunks return at once and no
+        callback runs: ares_destroy alone ends each pending query with
+        ARES_EDESTRUCTION, and c-ares 1.17.1 (Debian 11's; 1.18.1 no longer does) frees
+        a getaddrinfo's state on the first of its two queries (A and AAAA) and uses it
+        again for the second: a crash.  ARES_ECANCELLED is counted down correctly.
+        """
         with self.lock:
             if self.destroyed:
                 return
@@ -230,8 +237,7 @@ class Core:
         if serial is not None:
             serial.acquire()
         try:
-            if cancel:
-                lib.ares_cancel(self.ptr)
+            lib.ares_cancel(self.ptr)
             lib.ares_destroy(self.ptr)
         finally:
             if serial is not None:
@@ -312,6 +318,6 @@ def shutdown() -> None:
         stop_driver(5.0)
     for core in list(live_cores):
         try:
-            core.destroy(cancel=False)
+            core.destroy()
         except BaseException:  # pragma: no cover
             pass
