@@ -208,12 +208,21 @@ class Core:
         if _interrupted:
             deliver_kept_interrupt()
 
-    def close(self) -> None:
-        """Mark closed and hand the C channel to the destroyer thread (idempotent)."""
+    def close(self, collected: bool = False) -> None:
+        """Mark closed and hand the C channel to the destroyer thread (idempotent).
+
+        ``collected``: the Channel is being garbage collected.  Then the sock_state_cb is
+        dropped here, so the sockets c-ares closes while destroying are not reported:
+        the queued core must not hold it, because the callback may be garbage along
+        with the Channel (a bound method of the Channel's owner), and holding it would
+        bring the whole cycle back to life until the destroyer has run.
+        """
         with self.lock:
             if self.closed:
                 return
             self.closed = True
+            if collected:
+                self.sock_state_cb = None
         destroyer.submit(self)
 
     def destroy(self) -> None:

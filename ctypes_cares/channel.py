@@ -225,7 +225,7 @@ class Channel:
         # (_requests bound as a default: module globals may be gone at interpreter exit.)
         core = self.__dict__.get("_core")
         if core is not None and not _requests._finalizing:
-            core.close()
+            core.close(collected=True)
 
     def _c(self) -> Core:
         """The core, for ``with self._c() as ptr:`` around a c-ares call."""
