@@ -114,11 +114,20 @@ def keep_interrupts_of(functions: Iterable[Callable[..., Any]]) -> None:
     (chained in front of the one installed at import) keeps such a Ctrl-C as well.
     """
     global _our_hook, _outer_hook
-    ours = frozenset(functions)
+    ours = tuple(functions)
+    # CPython >= 3.14 names the callback at the end of the message and passes no object.
+    named = tuple(f" {function!r}" for function in ours)
     previous = sys.unraisablehook
 
+    def is_ours(unraisable: Any) -> bool:
+        target = getattr(unraisable, "object", None)
+        if target is None:
+            message = getattr(unraisable, "err_msg", None)
+            return isinstance(message, str) and message.endswith(named)
+        return any(target is function for function in ours)
+
     def hook(unraisable: Any) -> None:
-        if getattr(unraisable, "object", None) in ours and _keep_interrupt(unraisable.exc_value):
+        if is_ours(unraisable) and _keep_interrupt(unraisable.exc_value):
             return
         previous(unraisable)
 
