@@ -21,7 +21,7 @@ import threading
 import traceback
 import weakref
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, Type
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Type
 
 from ._lib import lib
 
@@ -260,18 +260,51 @@ class Core:
         finally:
             if serial is not None:
                 serial.release()
-        sock_state_targets.pop(self.token, None)
-        live_cores.discard(self)
+        with _live_lock:
+            _live.pop(self.token, None)
         self.sock_state_cb = None
         if self.driver is not None:
             self.driver.forget(self)
 
 
-#: sock_state_cb routing: token (the C callback's data pointer) -> core.  Weak, so a
-#: sock_state_cb that refers back to its channel does not make the channel immortal.
-sock_state_targets: "weakref.WeakValueDictionary[int, Core]" = weakref.WeakValueDictionary()
-live_cores: "weakref.WeakSet[Core]" = weakref.WeakSet()
+#: Every core not yet destroyed, by token (the sock_state_cb data pointer): the routing
+#: of sock_state_cb, and what the exit hook destroys.  Weak references, so a
+#: sock_state_cb that refers back to its channel does not make the channel immortal
+#: (a core collected without destroy, at exit, leaves a dead reference behind).
+#: Changed only under _live_lock; read with one dict lookup or a copy made under it.
+_live: "Dict[int, weakref.ref[Core]]" = {}
+_live_lock = threading.Lock()
+#: Tokens, like request ids, come from itertools.count, whose __next__ is atomic also
+#: where there is no GIL (CPython >= 3.13 makes it so for free-threaded builds).
 next_token = itertools.count(1).__next__
+
+
+def add_live_core(core: Core) -> None:
+    """Route ``core``'s sock_state_cb to it and have the exit hook destroy it."""
+    with _live_lock:
+        _live[core.token] = weakref.ref(core)
+
+
+def core_for(token: int) -> Optional[Core]:
+    """The live core of a sock_state_cb data pointer, if any (from any thread)."""
+    ref = _live.get(token)
+    return ref() if ref is not None else None
+
+
+def live_cores() -> List[Core]:
+    """The cores not yet destroyed."""
+    with _live_lock:
+        refs = list(_live.values())
+    return [core for core in (ref() for ref in refs) if core is not None]
+
+
+def _reset_live_lock() -> None:
+    # A thread holding the lock at fork does not exist in the child.
+    global _live_lock
+    _live_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_reset_live_lock)
 
 
 class _Destroyer:
@@ -334,7 +367,7 @@ def shutdown() -> None:
     destroyer.stop(timeout=5.0)
     if stop_driver is not None:
         stop_driver(5.0)
-    for core in list(live_cores):
+    for core in live_cores():
         try:
             core.destroy()
         except BaseException:  # pragma: no cover

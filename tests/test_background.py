@@ -196,10 +196,10 @@ if pid == 0:
     from ctypes_cares._core import destroyer, live_cores
     core = child._core
     for _ in range(1000):
-        if core not in live_cores:
+        if core not in live_cores():
             break
         threading.Event().wait(0.01)
-    print("child destroyed", core not in live_cores, flush=True)
+    print("child destroyed", core not in live_cores(), flush=True)
     os._exit(0)
 _, status = os.waitpid(pid, 0)
 print("child exit", status, flush=True)
@@ -301,13 +301,13 @@ def test_a_raising_callback_is_printed_by_the_default_hook(dns_server: DNSServer
 
 
 def test_a_channel_the_driver_refuses_is_freed(monkeypatch: pytest.MonkeyPatch, dns_server: DNSServer) -> None:
-    from ctypes_cares._core import live_cores, sock_state_targets
+    from ctypes_cares._core import _live, live_cores
 
     def refuse(core: Any) -> None:
         raise RuntimeError("ctypes_cares is shutting down")
 
     monkeypatch.setattr(_background.driver, "add", refuse)
-    cores, targets = len(live_cores), len(sock_state_targets)
+    cores, entries = len(live_cores()), len(_live)
     with pytest.raises(RuntimeError, match="shutting down"):
         ctypes_cares.Channel(servers=[dns_server.address])
-    assert (len(live_cores), len(sock_state_targets)) == (cores, targets)
+    assert (len(live_cores()), len(_live)) == (cores, entries)
