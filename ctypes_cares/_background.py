@@ -25,10 +25,10 @@ Invariants:
 * ``deadlines`` holds each core's next c-ares timeout (monotonic seconds).  Any c-ares
   call on a core marks it dirty (``Core.leave`` -> :meth:`Driver.touch`); the thread
   recomputes dirty cores' deadlines before it waits.  A thread that marks a core dirty
-  while the driver sleeps wakes it through a pipe (``sleeping`` is set before the
-  last look at ``dirty``, and ``touch`` adds before it looks at ``sleeping``, so one
-  of the two always sees the other).  Callbacks submitting from this thread never pay
-  for a wake-up.
+  while the driver sleeps wakes it through a pipe: ``touch`` adds and looks at
+  ``sleeping`` under ``lock``, and the thread sets ``sleeping`` and takes its last
+  look at ``dirty`` under it too, so one of the two always sees the other (with or
+  without a GIL).  Callbacks submitting from this thread never pay for a wake-up.
 * System configuration: c-ares's event thread re-reads resolv.conf and nsswitch.conf
   when they change; this thread checks them every ``CONFIG_INTERVAL`` seconds while
   default channels exist and calls ``ares_reinit`` (c-ares >= 1.22) when they changed.
@@ -171,8 +171,10 @@ class Driver:
 
     def touch(self, core: Core) -> None:
         """A c-ares call on ``core`` just returned: its next timeout may have moved."""
-        self.dirty.add(core)
-        if self.sleeping:
+        with self.lock:  # ordered with the thread's last look at ``dirty``
+            self.dirty.add(core)
+            sleeping = self.sleeping
+        if sleeping:
             self.wake()
 
     def wake(self) -> None:
@@ -233,9 +235,10 @@ class Driver:
                     until_check = self.next_config_check - now
                     if timeout is None or until_check < timeout:
                         timeout = max(0.0, until_check)
-                self.sleeping = True
-                if dirty or self.stopping:
-                    timeout = 0.0
+                with self.lock:
+                    self.sleeping = True
+                    if dirty or self.stopping:
+                        timeout = 0.0
                 events = waiter.wait(timeout)
                 self.sleeping = False
                 for fd, mask in events:

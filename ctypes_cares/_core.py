@@ -21,7 +21,7 @@ import threading
 import traceback
 import weakref
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, Type
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Type
 
 from ._lib import lib
 
@@ -114,11 +114,20 @@ def keep_interrupts_of(functions: Iterable[Callable[..., Any]]) -> None:
     (chained in front of the one installed at import) keeps such a Ctrl-C as well.
     """
     global _our_hook, _outer_hook
-    ours = frozenset(functions)
+    ours = tuple(functions)
+    # CPython >= 3.14 names the callback at the end of the message and passes no object.
+    named = tuple(f" {function!r}" for function in ours)
     previous = sys.unraisablehook
 
+    def is_ours(unraisable: Any) -> bool:
+        target = getattr(unraisable, "object", None)
+        if target is None:
+            message = getattr(unraisable, "err_msg", None)
+            return isinstance(message, str) and message.endswith(named)
+        return any(target is function for function in ours)
+
     def hook(unraisable: Any) -> None:
-        if getattr(unraisable, "object", None) in ours and _keep_interrupt(unraisable.exc_value):
+        if is_ours(unraisable) and _keep_interrupt(unraisable.exc_value):
             return
         previous(unraisable)
 
@@ -208,16 +217,32 @@ class Core:
         if _interrupted:
             deliver_kept_interrupt()
 
-    def close(self) -> None:
-        """Mark closed and hand the C channel to the destroyer thread (idempotent)."""
+    def close(self, collected: bool = False) -> None:
+        """Mark closed and hand the C channel to the destroyer thread (idempotent).
+
+        ``collected``: the Channel is being garbage collected.  Then the sock_state_cb is
+        dropped here, so the sockets c-ares closes while destroying are not reported:
+        the queued core must not hold it, because the callback may be garbage along
+        with the Channel (a bound method of the Channel's owner), and holding it would
+        bring the whole cycle back to life until the destroyer has run.
+        """
         with self.lock:
             if self.closed:
                 return
             self.closed = True
+            if collected:
+                self.sock_state_cb = None
         destroyer.submit(self)
 
-    def destroy(self, cancel: bool = True) -> None:
-        """Cancel what is pending and free the C channel; runs off any callback stack."""
+    def destroy(self) -> None:
+        """Cancel what is pending and free the C channel; runs off any callback stack.
+
+        ares_cancel comes first also at exit, where the thunks return at once and no
+        callback runs: ares_destroy alone ends each pending query with
+        ARES_EDESTRUCTION, and c-ares 1.17.1 (Debian 11's; 1.18.1 no longer does) frees
+        a getaddrinfo's state on the first of its two queries (A and AAAA) and uses it
+        again for the second: a crash.  ARES_ECANCELLED is counted down correctly.
+        """
         with self.lock:
             if self.destroyed:
                 return
@@ -230,24 +255,56 @@ class Core:
         if serial is not None:
             serial.acquire()
         try:
-            if cancel:
-                lib.ares_cancel(self.ptr)
+            lib.ares_cancel(self.ptr)
             lib.ares_destroy(self.ptr)
         finally:
             if serial is not None:
                 serial.release()
-        sock_state_targets.pop(self.token, None)
-        live_cores.discard(self)
+        with _live_lock:
+            _live.pop(self.token, None)
         self.sock_state_cb = None
         if self.driver is not None:
             self.driver.forget(self)
 
 
-#: sock_state_cb routing: token (the C callback's data pointer) -> core.  Weak, so a
-#: sock_state_cb that refers back to its channel does not make the channel immortal.
-sock_state_targets: "weakref.WeakValueDictionary[int, Core]" = weakref.WeakValueDictionary()
-live_cores: "weakref.WeakSet[Core]" = weakref.WeakSet()
+#: Every core not yet destroyed, by token (the sock_state_cb data pointer): the routing
+#: of sock_state_cb, and what the exit hook destroys.  Weak references, so a
+#: sock_state_cb that refers back to its channel does not make the channel immortal
+#: (a core collected without destroy, at exit, leaves a dead reference behind).
+#: Changed only under _live_lock; read with one dict lookup or a copy made under it.
+_live: "Dict[int, weakref.ref[Core]]" = {}
+_live_lock = threading.Lock()
+#: Tokens, like request ids, come from itertools.count, whose __next__ is atomic also
+#: where there is no GIL (CPython >= 3.13 makes it so for free-threaded builds).
 next_token = itertools.count(1).__next__
+
+
+def add_live_core(core: Core) -> None:
+    """Route ``core``'s sock_state_cb to it and have the exit hook destroy it."""
+    with _live_lock:
+        _live[core.token] = weakref.ref(core)
+
+
+def core_for(token: int) -> Optional[Core]:
+    """The live core of a sock_state_cb data pointer, if any (from any thread)."""
+    ref = _live.get(token)
+    return ref() if ref is not None else None
+
+
+def live_cores() -> List[Core]:
+    """The cores not yet destroyed."""
+    with _live_lock:
+        refs = list(_live.values())
+    return [core for core in (ref() for ref in refs) if core is not None]
+
+
+def _reset_live_lock() -> None:
+    # A thread holding the lock at fork does not exist in the child.
+    global _live_lock
+    _live_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_reset_live_lock)
 
 
 class _Destroyer:
@@ -310,8 +367,8 @@ def shutdown() -> None:
     destroyer.stop(timeout=5.0)
     if stop_driver is not None:
         stop_driver(5.0)
-    for core in list(live_cores):
+    for core in live_cores():
         try:
-            core.destroy(cancel=False)
+            core.destroy()
         except BaseException:  # pragma: no cover
             pass

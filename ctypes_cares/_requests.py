@@ -34,7 +34,7 @@ from typing import (
 
 from . import _lib
 from ._answer import decode_dns_record, dns_record_wire
-from ._core import Core, keep_interrupts_of, report, shutdown, sock_state_targets
+from ._core import Core, core_for, keep_interrupts_of, report, shutdown
 from ._lib import caps, copy_bytes, lib
 from ._results import addrinfo_result, host_result
 from .errno import ARES_EBADRESP, ARES_SUCCESS
@@ -49,17 +49,20 @@ Callback = Callable[[Any, Optional[int]], Any]
 class InFlight:
     """One channel's requests in flight, for ``Channel.wait()``."""
 
-    __slots__ = ("ids", "waiters", "cv")
+    __slots__ = ("ids", "waiters", "lock", "cv")
 
     def __init__(self) -> None:
         self.ids: Set[int] = set()
         self.waiters = 0
-        self.cv = threading.Condition(threading.Lock())
+        self.lock = threading.Lock()
+        self.cv = threading.Condition(self.lock)
 
     def done(self, request_id: int) -> None:
-        self.ids.discard(request_id)
-        if self.waiters:
-            with self.cv:
+        # Under the lock wait() holds while it counts itself in and looks at ids: one of
+        # the two sees the other's change, with or without a GIL.
+        with self.lock:
+            self.ids.discard(request_id)
+            if self.waiters:
                 self.cv.notify_all()
 
     def wait(self, deadline: Optional[float]) -> bool:
@@ -252,7 +255,7 @@ _complete_addrinfo = _completion(addrinfo_result, "a getaddrinfo completion")
 def _on_sock_state(data: Optional[int], fd: int, readable: int, writable: int) -> None:
     if _finalizing:
         return
-    core = sock_state_targets.get(data or 0)
+    core = core_for(data or 0)
     if core is None:
         return
     driver = core.driver

@@ -27,14 +27,7 @@ from typing import Any, Callable, Iterable, List, Optional
 
 from . import _background, _lib, _requests
 from ._args import c_string, check_c_int, check_int, parse_ip
-from ._core import (
-    DESTROYED,
-    Core,
-    destroyer,
-    live_cores,
-    next_token,
-    sock_state_targets,
-)
+from ._core import DESTROYED, Core, add_live_core, destroyer, next_token
 from ._cstructs import add_string_options, build_options, sockaddr_for
 from ._lib import caps, copy_bytes, lib
 from ._requests import (
@@ -184,15 +177,13 @@ class Channel:
             raise AresError("Failed to initialize c-ares channel")
         serial = None if caps.threadsafe else threading.RLock()
         core = Core(ptr, sock_state_cb if sock_state_cb else None, token, serial)
-        if sock_state_cb or driven:
-            sock_state_targets[token] = core
+        add_live_core(core)
         if driven:
             try:
                 _background.driver.add(core)
             except BaseException:  # shutting down: free the C channel now, not never
                 core.destroy()
                 raise
-        live_cores.add(core)
         self._core = core
         destroyer.start()
 
@@ -225,7 +216,7 @@ class Channel:
         # (_requests bound as a default: module globals may be gone at interpreter exit.)
         core = self.__dict__.get("_core")
         if core is not None and not _requests._finalizing:
-            core.close()
+            core.close(collected=True)
 
     def _c(self) -> Core:
         """The core, for ``with self._c() as ptr:`` around a c-ares call."""

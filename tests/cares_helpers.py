@@ -84,7 +84,7 @@ def wait_destroyed(channel: ctypes_cares.Channel, timeout: float = ANSWER_TIMEOU
     """
     core = channel._core
     assert core is not None
-    wait_for(lambda: core not in live_cores, timeout, "the channel to be destroyed")
+    wait_for(lambda: core not in live_cores(), timeout, "the channel to be destroyed")
 
 
 class SockState:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import threading
 from typing import Any, Callable, Deque, Optional, Set, Tuple
 
 from .._lib import ARES_SOCKET_BAD
@@ -82,6 +83,7 @@ class LoopDriver:
         # Event-thread mode: completions waiting to be run on the loop thread.
         self._inbox: Deque[Tuple[Callable[..., None], Tuple[Any, ...]]] = collections.deque()
         self._drain_pending = False
+        self._inbox_lock = threading.Lock()
 
     def _cleanup(self) -> None:  # pragma: no cover - DNSResolver closes the resolver
         raise NotImplementedError
@@ -139,21 +141,27 @@ class LoopDriver:
     # -- event-thread mode: completions cross to the loop in batches ----------------
 
     def _post(self, handler: Callable[..., None], *args: Any) -> None:
-        """Queue a completion for the loop thread (called on c-ares's thread)."""
-        self._inbox.append((handler, args))
-        if not self._drain_pending:
+        """Queue a completion for the loop thread (called on the channel's thread)."""
+        # Appending and looking at the flag, like clearing it before the drain, happen
+        # under _inbox_lock: a completion is never stranded, with or without a GIL.
+        with self._inbox_lock:
+            self._inbox.append((handler, args))
+            if self._drain_pending:
+                return
             self._drain_pending = True
-            try:
-                self.loop.call_soon_threadsafe(self._drain_inbox)
-            except RuntimeError:
-                # The loop is closed: nobody can await these futures any more.
+        try:
+            self.loop.call_soon_threadsafe(self._drain_inbox)
+        except RuntimeError:
+            # The loop is closed: nobody can await these futures any more.
+            with self._inbox_lock:
                 self._inbox.clear()
                 self._drain_pending = False
 
     def _drain_inbox(self) -> None:
         # Clear the flag BEFORE draining: a completion queued after the last popleft
         # then schedules a new drain instead of being stranded.
-        self._drain_pending = False
+        with self._inbox_lock:
+            self._drain_pending = False
         inbox = self._inbox
         while inbox:
             handler, args = inbox.popleft()
