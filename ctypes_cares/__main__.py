@@ -31,8 +31,10 @@ import argparse
 import functools
 import ipaddress
 import os
+import signal
 import socket
 import sys
+import threading
 from typing import Any, Callable, Dict, List, NoReturn, Optional, Sequence
 
 from . import (
@@ -292,10 +294,40 @@ class _Outcome:
                 self.callback(None, status)
 
 
-def _wait(channel: Channel) -> None:
+class _CtrlC:
+    """While queries run, SIGINT only sets a flag; :func:`_wait` turns it into
+    KeyboardInterrupt outside any C call.
+
+    Raised by the default handler, the KeyboardInterrupt could land inside a c-ares
+    callback running on this thread (the submit's sock_state_cb), where PyPy's ctypes
+    prints and drops it before our code can keep it.
+    """
+
+    def __init__(self) -> None:
+        self.seen = False
+        self.previous: Any = None
+
+    def __enter__(self) -> "_CtrlC":
+        if threading.current_thread() is threading.main_thread():
+            if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+                self.previous = signal.signal(signal.SIGINT, self._note)
+        return self
+
+    def _note(self, signum: int, frame: Any) -> None:
+        self.seen = True
+
+    def __exit__(self, *exc_info: Any) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+        if self.seen and exc_info[0] is None:
+            raise KeyboardInterrupt
+
+
+def _wait(channel: Channel, ctrl_c: _CtrlC) -> None:
     # Short slices rather than one unbounded wait keep Ctrl-C prompt on every platform.
     while not channel.wait(0.25):
-        pass
+        if ctrl_c.seen:
+            raise KeyboardInterrupt
 
 
 def _report_failure(label: str, status: int) -> None:
@@ -378,13 +410,14 @@ def _submit_all(args: argparse.Namespace, plan: _Plan, channel: Channel) -> List
 def _resolve(
     parser: argparse.ArgumentParser, args: argparse.Namespace, plan: _Plan, channel: Channel
 ) -> int:
-    try:
-        jobs = _submit_all(args, plan, channel)
-    except UnicodeError as exc:
-        parser.error(f"cannot encode {plan.name!r} as a DNS name: {exc}")
-    except RuntimeError as exc:  # over-long IDNA label
-        parser.error(str(exc))
-    _wait(channel)
+    with _CtrlC() as ctrl_c:
+        try:
+            jobs = _submit_all(args, plan, channel)
+        except UnicodeError as exc:
+            parser.error(f"cannot encode {plan.name!r} as a DNS name: {exc}")
+        except RuntimeError as exc:  # over-long IDNA label
+            parser.error(str(exc))
+        _wait(channel, ctrl_c)
 
     worst = EXIT_OK
     printed = False
