@@ -29,7 +29,7 @@ from ctypes import (
     c_ushort,
     c_void_p,
 )
-from typing import Any, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Callable, List, NamedTuple, Optional, Sequence, Tuple
 
 from ._loader import ENV_VAR, load_library
 
@@ -450,7 +450,66 @@ class MissingSymbols(ImportError):
 
 
 class Functions:
-    """Attribute bag of bound functions; an optional one absent from the library is None."""
+    """The bound functions, typed for the checker; an optional one absent from the library
+    is None at run time (callers check ``caps`` first, so the types say callable).
+
+    One annotation per row of ``PROTOTYPES``, in the same order (test_lib checks that
+    both name the same functions), the C types mapped as ctypes converts them: integers
+    to ``int``, ``char *`` to ``Optional[bytes]``, a returned ``void *`` to
+    ``Optional[int]``; pointers and callbacks passed in are ``Any``.
+    """
+
+    ares_version: Callable[[Any], Optional[bytes]]
+    ares_library_init: Callable[[int], int]
+    ares_threadsafety: Callable[[], int]
+    ares_strerror: Callable[[int], Optional[bytes]]
+    ares_init_options: Callable[[Any, Any, int], int]
+    ares_reinit: Callable[[Any], int]
+    ares_destroy: Callable[[Any], None]
+    ares_cancel: Callable[[Any], None]
+    ares_queue_wait_empty: Callable[[Any, int], int]
+    ares_queue_active_queries: Callable[[Any], int]
+    ares_set_servers_ports_csv: Callable[[Any, Optional[bytes]], int]
+    ares_set_servers_ports: Callable[[Any, Any], int]
+    ares_get_servers_csv: Callable[[Any], Optional[int]]
+    ares_get_servers_ports: Callable[[Any, Any], int]
+    ares_free_data: Callable[[Any], None]
+    ares_free_string: Callable[[Any], None]
+    ares_set_local_ip4: Callable[[Any, int], None]
+    ares_set_local_ip6: Callable[[Any, Optional[bytes]], None]
+    ares_set_local_dev: Callable[[Any, Optional[bytes]], None]
+    ares_query: Callable[[Any, Optional[bytes], int, int, Any, Any], None]
+    ares_search: Callable[[Any, Optional[bytes], int, int, Any, Any], None]
+    ares_query_dnsrec: Callable[[Any, Optional[bytes], int, int, Any, Any, Any], int]
+    ares_search_dnsrec: Callable[[Any, Any, Any, Any], int]
+    ares_dns_record_create: Callable[[Any, int, int, int, int], int]
+    ares_dns_record_query_add: Callable[[Any, Optional[bytes], int, int], int]
+    ares_dns_record_destroy: Callable[[Any], None]
+    ares_dns_write: Callable[[Any, Any, Any], int]
+    ares_dns_record_rr_cnt: Callable[[Any, int], int]
+    ares_dns_record_rr_get_const: Callable[[Any, int, int], Optional[int]]
+    ares_dns_rr_get_name: Callable[[Any], Optional[bytes]]
+    ares_dns_rr_get_type: Callable[[Any], int]
+    ares_dns_rr_get_class: Callable[[Any], int]
+    ares_dns_rr_get_ttl: Callable[[Any], int]
+    ares_dns_rr_get_addr: Callable[[Any, int], Optional[int]]
+    ares_dns_rr_get_addr6: Callable[[Any, int], Optional[int]]
+    ares_dns_rr_get_str: Callable[[Any, int], Optional[bytes]]
+    ares_dns_rr_get_u8: Callable[[Any, int], int]
+    ares_dns_rr_get_u16: Callable[[Any, int], int]
+    ares_dns_rr_get_u32: Callable[[Any, int], int]
+    ares_dns_rr_get_bin: Callable[[Any, int, Any], Optional[int]]
+    ares_dns_rr_get_abin_cnt: Callable[[Any, int], int]
+    ares_dns_rr_get_abin: Callable[[Any, int, int, Any], Optional[int]]
+    ares_dns_rr_get_opt_cnt: Callable[[Any, int], int]
+    ares_dns_rr_get_opt: Callable[[Any, int, int, Any, Any], int]
+    ares_getaddrinfo: Callable[[Any, Optional[bytes], Optional[bytes], Any, Any, Any], None]
+    ares_freeaddrinfo: Callable[[Any], None]
+    ares_gethostbyaddr: Callable[[Any, Optional[bytes], int, int, Any, Any], None]
+    ares_getnameinfo: Callable[[Any, Any, int, int, Any, Any], None]
+    ares_process_fd: Callable[[Any, int, int], None]
+    ares_timeout: Callable[[Any, Any, Any], Optional[int]]
+
 
     def __getattr__(self, name: str) -> Any:  # only reached for names never bound
         raise AttributeError(f"{name} is not in the prototype table")
@@ -535,7 +594,7 @@ class Capabilities(NamedTuple):
 
 def _probe(dll: Any, fns: Functions, path: str) -> Capabilities:
     number = c_int(0)
-    version_str = fns.ares_version(ctypes.byref(number)).decode("ascii", "replace")
+    version_str = (fns.ares_version(ctypes.byref(number)) or b"").decode("ascii", "replace")
     version = parse_version(number.value)
     if version < MIN_VERSION:
         raise ImportError(
@@ -543,7 +602,7 @@ def _probe(dll: Any, fns: Functions, path: str) -> Capabilities:
             + ".".join(map(str, MIN_VERSION))
             + f". Point {ENV_VAR} at a newer libcares."
         )
-    threadsafe = bool(fns.ares_threadsafety and fns.ares_threadsafety())
+    threadsafe = fns.ares_threadsafety is not None and bool(fns.ares_threadsafety())
     return Capabilities(
         path=path,
         version=version,

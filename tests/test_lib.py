@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 import ctypes
 import os
 import re
@@ -124,6 +125,17 @@ def test_import_warns_exactly_when_the_loaded_library_is_outdated() -> None:
 
 
 # -- the prototype table -------------------------------------------------------------
+
+
+def test_typed_functions_match_the_prototype_table() -> None:
+    # The type checker sees lib's functions through Functions' annotations: the same
+    # names in the same order as the table, each with the table's number of arguments.
+    hints = typing.get_type_hints(_lib.Functions)
+    assert list(hints) == [p.name for p in _lib.PROTOTYPES]
+    for proto in _lib.PROTOTYPES:
+        params, result = typing.get_args(hints[proto.name])
+        assert len(params) == len(proto.argtypes), proto.name
+        assert (result is type(None)) == (proto.restype is None), proto.name
 
 
 def test_prototype_table_against_loaded_library() -> None:
