@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import random
 import struct
-import time
 from collections.abc import Sequence
 from typing import Union
 
@@ -710,10 +709,8 @@ def test_random_mutations_give_result_or_bad_response() -> None:
     base = _rich_message()
     assert len(parse_dns_response(base).answer) == 12
     outcomes = {"ok": 0, "bad": 0}
-    slowest = 0.0
     for _ in range(2000):
         raw = _mutate(rng, base)
-        started = time.perf_counter()
         try:
             result = parse_dns_response(raw)
         except BadResponse:
@@ -724,9 +721,7 @@ def test_random_mutations_give_result_or_bad_response() -> None:
                 assert isinstance(record.name, str) and record.name.isascii()
                 assert 0 <= record.ttl <= 0xFFFFFFFF
             outcomes["ok"] += 1
-        slowest = max(slowest, time.perf_counter() - started)
     assert outcomes["ok"] > 50 and outcomes["bad"] > 50
-    assert slowest < 0.5  # a hang guard, not a benchmark
 
 
 def test_sections_of_a_cares_written_answer_are_decoded_on_first_use() -> None:
