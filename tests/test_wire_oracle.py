@@ -1,7 +1,7 @@
 """Oracle for the wire decoder: c-ares itself.
 
 ``parse_dns_response`` mirrors what c-ares 1.34.9's ``ares_dns_parse`` accepts and how
-c-ares presents it.  Here every message of test_records' corpus (the malformed ones,
+c-ares presents it.  Here every message of test_wire_rejects' corpus (the malformed ones,
 every truncation and thousands of random mutations of a message holding every type) goes
 through both: the library's parser, read back with its own accessors (``_answer.walk``),
 and ours must agree on accept/reject and, when both accept, on every decoded field.
@@ -18,7 +18,7 @@ import pytest
 
 from ctypes_cares import _answer, _lib
 from ctypes_cares.records import BadResponse, DNSResult, parse_dns_response
-from test_records import MALFORMED, _mutate, _rich_message
+from test_wire_rejects import MALFORMED, _mutate, _rich_message
 
 pytestmark = pytest.mark.skipif(
     _lib.caps.version != (1, 34, 9) or not hasattr(_lib.dll, "ares_dns_parse"),
