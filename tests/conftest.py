@@ -10,6 +10,8 @@ import pytest
 from dnsserver import DNSServer  # tests/ is on sys.path (rootdir conftest, no __init__.py)
 from capabilities import pytest_terminal_summary  # noqa: F401  (a hook: counts capability skips)
 
+pytest_plugins = ["aio_helpers"]  # the aio fixtures: loop_kind, run, zone
+
 
 def _check_health(server: DNSServer) -> None:
     """Fail at once, naming the cause, if the server thread is dead or stuck (every later
