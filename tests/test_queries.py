@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import socket
 import threading
-import time
 from typing import Any, Dict, List, Sequence, Tuple
 
 import pytest
@@ -515,10 +514,7 @@ def test_igntc_flag_keeps_truncated_answer(dns_server: DNSServer, make_channel: 
 def test_timeout_after_all_tries(dns_server: DNSServer, make_channel: ChannelFactory, resolve: Requester) -> None:
     dns_server.set_fault("drop")
     channel = make_channel(timeout=0.2, tries=2)
-    start = time.monotonic()
     assert resolve.error(channel.query, "www.example", A) == ares_errno.ARES_ETIMEOUT
-    elapsed = time.monotonic() - start
-    assert 0.4 <= elapsed < 3.0  # 0.2 s, then a doubled second try
     assert server_log(dns_server) == [("www.example", A, "udp")] * 2
 
 
