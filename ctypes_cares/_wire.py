@@ -140,6 +140,21 @@ def _read_name(msg: bytes, pos: int, cache: _NameCache, compress: bool = True) -
         if pointers > _MAX_POINTERS:
             raise BadResponse("too many compression pointers")
     cache[start] = (text, plen, pointers)
+    if jumps:
+        _cache_jump_targets(cache, jumps, labels, plen, pointers, suffix)
+    return text, after
+
+
+def _cache_jump_targets(
+    cache: _NameCache,
+    jumps: list[tuple[int, int, int]],
+    labels: list[bytes],
+    plen: int,
+    pointers: int,
+    suffix: Optional[_Name],
+) -> None:
+    """Cache the name that starts at each pointer target ``_read_name`` followed: the
+    labels read from there on, plus the cached ``suffix`` it ended on."""
     for depth, (target, nlabels, before) in enumerate(jumps, 1):
         if before == 0:
             tail_len = plen
@@ -151,7 +166,6 @@ def _read_name(msg: bytes, pos: int, cache: _NameCache, compress: bool = True) -
         if suffix is not None and suffix[0]:
             tail = tail + "." + suffix[0] if tail else suffix[0]
         cache[target] = (tail, tail_len, pointers - depth)
-    return text, after
 
 
 def _read_text(msg: bytes, pos: int, end: int) -> tuple[str, int]:
