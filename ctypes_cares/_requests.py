@@ -222,7 +222,7 @@ def _nameinfo_result(names: Tuple[Optional[bytes], Optional[bytes]]) -> NameInfo
 #: Completes with a DNSResult (what Channel.query/search deliver).
 _on_dnsrec = _completion(decode_dns_record, "a DNS query completion")
 #: Completes with the answer's wire bytes, decoded later by the receiver (or, for the
-#: rare answer c-ares cannot write out, with a DNSResult): see Channel._query_wire.
+#: rare answer c-ares cannot write out, with a DNSResult): see channel.query_wire.
 _on_dnsrec_wire = _completion(dns_record_wire, "a DNS query completion")
 _on_host = _completion(host_result, "a gethostbyaddr completion")
 _complete_nameinfo = _completion(_nameinfo_result, "a getnameinfo completion")

@@ -245,19 +245,6 @@ class Channel:
         _check_query_args(query_type, query_class)
         self._ask(name, query_type, query_class, callback, DNSREC_THUNK)
 
-    def _query_wire(
-        self, name: Any, query_type: int, query_class: int, callback: Callback
-    ) -> None:
-        """:meth:`query` whose callback gets the answer undecoded: wire ``bytes`` for
-        :func:`~ctypes_cares.records.parse_dns_response` (BadResponse means
-        ARES_EBADRESP), or a DNSResult where only that could be had.
-
-        For ctypes_cares.aio: answers that arrive in one burst are copied out compactly
-        and decoded one slice per loop iteration, instead of all being alive at once.
-        """
-        _check_query_args(query_type, query_class)
-        self._ask(name, query_type, query_class, callback, DNSREC_WIRE_THUNK)
-
     def search(
         self,
         name: Any,
@@ -554,3 +541,17 @@ def _not_available(what: str, version: str) -> None:
     raise AresError(
         ARES_ENOTIMP, f"{what} needs c-ares >= {version}; the loaded library is {caps.version_str}"
     )
+
+
+def query_wire(
+    channel: Channel, name: Any, query_type: int, query_class: int, callback: Callback
+) -> None:
+    """:meth:`Channel.query` whose callback gets the answer undecoded: wire ``bytes`` for
+    :func:`~ctypes_cares.records.parse_dns_response` (BadResponse means ARES_EBADRESP),
+    or a DNSResult where only that could be had.
+
+    For ctypes_cares.aio: answers that arrive in one burst are copied out compactly and
+    decoded one slice per loop iteration, instead of all being alive at once.
+    """
+    _check_query_args(query_type, query_class)
+    channel._ask(name, query_type, query_class, callback, DNSREC_WIRE_THUNK)

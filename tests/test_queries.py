@@ -8,6 +8,7 @@ are not good enough for a drop-in).
 
 from __future__ import annotations
 
+import functools
 import dataclasses
 import socket
 import threading
@@ -16,6 +17,7 @@ from typing import Any, Dict, List, Sequence, Tuple
 import pytest
 
 import ctypes_cares as cares
+from ctypes_cares.channel import query_wire
 from capabilities import needs
 from cares_helpers import ChannelFactory, Requester
 from ctypes_cares import (
@@ -382,7 +384,7 @@ def test_query_wire_gives_the_answer_undecoded(dns_server: DNSServer, channel: c
     rows, (qname, qtype), expected = RECORD_CASES["MX"]
     for name, rtype, data, ttl in rows:
         dns_server.add(name, rtype, data, ttl=ttl)
-    answer = resolve.result(channel._query_wire, qname, qtype, 1)
+    answer = resolve.result(functools.partial(query_wire, channel), qname, qtype, 1)
     if cares.capabilities.dnsrec:
         assert isinstance(answer, bytes)
         answer = parse_dns_response(answer)
@@ -392,11 +394,11 @@ def test_query_wire_gives_the_answer_undecoded(dns_server: DNSServer, channel: c
     dns_server.add("w.example", "A", "10.0.0.1")
     dns_server.add(LONG_WEIRD_LABELS, "A", "10.0.0.2")
     dns_server.add("v.example", "CNAME", LONG_WEIRD_LABELS)
-    walked = resolve.result(channel._query_wire, "v.example", A, 1)
+    walked = resolve.result(functools.partial(query_wire, channel), "v.example", A, 1)
     assert isinstance(walked, DNSResult) or not cares.capabilities.dnsrec
-    assert resolve.error(channel._query_wire, "nx.example", A, 1) == ares_errno.ARES_ENOTFOUND
+    assert resolve.error(functools.partial(query_wire, channel), "nx.example", A, 1) == ares_errno.ARES_ENOTFOUND
     with pytest.raises(ValueError):
-        channel._query_wire("w.example", 9999, 1, lambda *a: None)
+        query_wire(channel, "w.example", 9999, 1, lambda *a: None)
 
 
 def test_idna_names_reach_the_server_as_a_labels(dns_server: DNSServer, channel: cares.Channel, resolve: Requester) -> None:

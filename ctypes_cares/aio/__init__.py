@@ -47,6 +47,7 @@ from typing import (
 )
 
 import ctypes_cares as pycares
+from ..channel import query_wire
 
 from . import error
 from ._driver import LoopDriver, complete, dns_error, settled_without_result
@@ -352,8 +353,9 @@ class DNSResolver(LoopDriver):
                     host, code, query_class=qclass_code, callback=self._bind(self._callback, fut)
                 )
             else:
-                self._channel._query_wire(
-                    host, code, qclass_code, functools.partial(self._answer_callback, fut)
+                query_wire(
+                    self._channel, host, code, qclass_code,
+                    functools.partial(self._answer_callback, fut),
                 )
         except pycares.AresError as exc:
             self._reject(fut, exc)
