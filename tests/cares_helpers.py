@@ -10,6 +10,7 @@ import os
 import select
 import subprocess
 import sys
+import textwrap
 import threading
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
@@ -138,15 +139,21 @@ class SockState:
 
 
 def run_python(
-    code: str, *args: str, timeout: float = 30.0, env: Optional[Dict[str, str]] = None
+    code: str,
+    *args: str,
+    timeout: float = 60.0,
+    env: Optional[Dict[str, str]] = None,
+    cwd: Optional[str] = None,
 ) -> "subprocess.CompletedProcess[str]":
-    """Run ``code`` in a fresh ``python -X faulthandler`` that imports this checkout."""
+    """Run ``code`` (dedented) in a fresh ``python -X faulthandler`` that imports the
+    package under test and can import the test helpers."""
     return subprocess.run(
-        [sys.executable, "-X", "faulthandler", "-c", code, *args],
+        [sys.executable, "-X", "faulthandler", "-c", textwrap.dedent(code), *args],
         capture_output=True,
         text=True,
         timeout=timeout,
         env=subprocess_env(env),
+        cwd=cwd,
     )
 
 
@@ -169,7 +176,10 @@ def subprocess_env(extra: Optional[Dict[str, str]]) -> Dict[str, str]:
     """The environment for a child: the package this process imported comes first."""
     env = dict(os.environ)
     package_root = os.path.dirname(os.path.dirname(os.path.abspath(ctypes_cares.__file__)))
-    paths: Sequence[str] = [package_root] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    tests = os.path.dirname(os.path.abspath(__file__))
+    paths: Sequence[str] = [package_root, tests] + [
+        p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p
+    ]
     env["PYTHONPATH"] = os.pathsep.join(paths)
     # Default warnings, less the one an outdated CARES_LIBRARY gives at every import
     # (test_lib.py checks that one).

@@ -11,8 +11,6 @@ import gc
 import importlib.util
 import os
 import subprocess
-import sys
-import textwrap
 import threading
 import time
 
@@ -21,20 +19,14 @@ import pytest
 from ctypes_cares.aio.error import DNSError
 from dnsserver import DNSServer
 
-from aio_helpers import ROOT, TESTS, _new_loop, make
+from cares_helpers import run_python
+from aio_helpers import TESTS, _new_loop, make
 
 
 # -------------------------------------------------------- lifetime (subprocesses)
 
 def _run_script(script: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(ROOT), str(TESTS), env.get("PYTHONPATH", "")) if p
-    )
-    return subprocess.run(
-        [sys.executable, "-X", "faulthandler", "-c", textwrap.dedent(script), *args],
-        capture_output=True, text=True, timeout=timeout, env=env, cwd=str(TESTS),
-    )
+    return run_python(script, *args, timeout=timeout, cwd=str(TESTS))
 
 
 def _assert_clean(proc: subprocess.CompletedProcess) -> None:

@@ -4,25 +4,15 @@ from __future__ import annotations
 
 import ctypes.util
 import os
-import subprocess
-import sys
 import textwrap
 from typing import Any
 
 import pytest
 
 import ctypes_cares
+from cares_helpers import run_python
 from ctypes_cares import _lib, channel as channel_module
 from ctypes_cares.errno import ARES_ENOTIMP
-
-
-def run_python(code: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-X", "faulthandler", "-c", textwrap.dedent(code), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def test_missing_entry_point_is_enotimp_naming_the_version(monkeypatch: pytest.MonkeyPatch) -> None:
