@@ -251,13 +251,12 @@ class _DnsRecord(Structure):
     pass
 
 
-class _DnsRR(Structure):
-    pass
-
-
 channel_p = POINTER(_Channel)
+#: For records we create (search, query_message).  The read-only accessors
+#: (``ares_dns_write``, ``ares_dns_record_rr_*``, ``ares_dns_rr_get_*``) take ``c_void_p``
+#: instead: a completion callback receives its record as a plain int, and a typed
+#: pointer would cost a cast per call on the hottest path.
 dns_record_p = POINTER(_DnsRecord)
-dns_rr_p = POINTER(_DnsRR)
 
 
 # --------------------------------------------------------------------------------------
