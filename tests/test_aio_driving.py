@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import select
 import socket
 import sys
 import threading
@@ -39,7 +40,7 @@ def test_close_cancels_and_rejects(run: Any, dns_server: DNSServer) -> None:
         resolver = make(dns_server)
         pending = [resolver.query_dns(f"n{i}.example", "A") for i in range(5)]
         pending.append(resolver.getaddrinfo("x.example", socket.AF_INET))
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0)  # one iteration: the timer is armed
         assert resolver._read_fds and resolver._timer is not None
         await resolver.close()
         for fut in pending:
@@ -101,7 +102,7 @@ def test_cancel_method(run: Any, zone: DNSServer) -> None:
         async with make(zone) as resolver:
             futs = [resolver.query_dns("lost.example", "A") for _ in range(3)]
             futs.append(resolver.gethostbyaddr("10.9.9.9"))
-            await asyncio.sleep(0.01)
+            assert len(zone.wait_for_queries(4)) >= 4  # all four are out
             resolver.cancel()
             for fut in futs:
                 await expect_dns_error(fut, 24)
@@ -126,7 +127,8 @@ def test_task_cancellation_releases_query(run: Any, zone: DNSServer) -> None:
                       for _ in range(10)]
             tasks.append(asyncio.ensure_future(resolver.getaddrinfo("slow.example",
                                                                     socket.AF_INET)))
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0)  # every task runs up to its await: all submitted
+            assert len(zone.wait_for_queries(21)) >= 21
             for task in tasks:
                 task.cancel()
             results = await asyncio.gather(*tasks, return_exceptions=True)
@@ -222,7 +224,8 @@ def test_replies_read_during_a_run_of_submissions(run: Any, zone: DNSServer, met
     async def main() -> None:
         async with make(zone) as resolver:
             futs = [submit(resolver, 0)]
-            time.sleep(0.3)  # the answer waits in the socket; the loop does not run
+            # The answer waits in the socket; the loop does not run meanwhile.
+            assert select.select(list(resolver._read_fds), [], [], 5)[0]
             futs += [submit(resolver, i) for i in range(1, count - 1)]
             assert not read(resolver, futs[0])
             futs.append(submit(resolver, count - 1))
@@ -294,10 +297,10 @@ def test_no_thread_in_socket_mode(run: Any, zone: DNSServer) -> None:
             await resolver.query_dns("www.example", "A")
             assert (os_threads(), threading.active_count()) == before
             tid: List[int] = []
-            resolver.query_dns("www.example", "AAAA").add_done_callback(
-                lambda f: tid.append(threading.get_ident())
-            )
-            await asyncio.sleep(0.2)
+            fut = resolver.query_dns("www.example", "AAAA")
+            fut.add_done_callback(lambda f: tid.append(threading.get_ident()))
+            await fut
+            await asyncio.sleep(0)  # done callbacks run one iteration later
             assert tid == [threading.get_ident()]
 
     run(main())
@@ -317,7 +320,8 @@ def test_processing_failure_closes_resolver_once(loop_kind: str, dns_server: DNS
         with mock.patch.object(resolver._channel, "process_fd",
                                side_effect=RuntimeError("boom")):
             await expect_dns_error(pending, 24)
-            await asyncio.sleep(0.05)
+            while resolver._read_fds or resolver._timer is not None:
+                await asyncio.sleep(0)  # the close finishes on the loop
         assert resolver._closed and not resolver._read_fds and resolver._timer is None
         with pytest.raises(ResolverClosedError):
             resolver.query_dns("slow.example", "A")
@@ -355,7 +359,7 @@ def test_event_thread_mode(run: Any, zone: DNSServer) -> None:
             zone.set_fault("drop", "lost.example")
             lost = resolver.query_dns("lost.example", "A")
             cancelled = asyncio.ensure_future(resolver.query_dns("lost.example", "A"))
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0)  # the task runs up to its await: submitted
             cancelled.cancel()
             assert not resolver._read_fds and resolver._timer is None
         await expect_dns_error(lost, 24)
