@@ -93,7 +93,7 @@ def run_aio(args: argparse.Namespace) -> None:
             pending = iter(names(start, args.every))
             right = errors = 0
 
-            async def worker() -> None:
+            async def worker(pending: Iterator[str]) -> None:
                 nonlocal right, errors
                 for name in pending:
                     try:
@@ -102,7 +102,7 @@ def run_aio(args: argparse.Namespace) -> None:
                         errors += 1
                     else:
                         right += len(result.answer) == 1
-            await asyncio.gather(*(worker() for _ in range(args.concurrency)))
+            await asyncio.gather(*(worker(pending) for _ in range(args.concurrency)))
             _check(errors, right, args.every)
             sample(start + args.every)
         await resolver.close()
