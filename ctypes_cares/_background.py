@@ -33,7 +33,9 @@ Invariants:
   when they change; this thread checks them every ``CONFIG_INTERVAL`` seconds while
   default channels exist and calls ``ares_reinit`` (c-ares >= 1.22) when they changed.
 * Fork: the child starts with a fresh epoll object, pipe and thread on first use; the
-  parent's (shared with the child by fork) are never touched there.
+  parent's (shared with the child by fork) are never touched there.  A channel made
+  before the fork is rebuilt by its core in the child (``Core._reopen``) and then added
+  here like a new one.
 * Exit: :func:`ctypes_cares._core.shutdown` stops and joins the thread before it
   destroys the channels.
 """
@@ -151,6 +153,16 @@ class Driver:
                     self.waiter.remove(fd)
         # Only the thread changes ``deadlines``: it drops the core once it finds it closed.
         self.touch(core)
+
+    def replace(self, old: Core, new: Core) -> None:
+        """``new`` took over ``old``'s C channel (a channel rebuilt in a forked child)."""
+        with self.lock:
+            if old in self.cores:
+                self.cores.discard(old)
+                self.cores.add(new)
+            for fd, owner in list(self.fds.items()):
+                if owner is old:
+                    self.fds[fd] = new
 
     def watch(self, core: Core, fd: int, readable: int, writable: int) -> None:
         """c-ares's sock_state_cb for a driven channel (inside any c-ares call)."""

@@ -21,14 +21,22 @@ import threading
 import traceback
 import weakref
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Type
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Set, Type
 
 from ._lib import lib
 
 if TYPE_CHECKING:
     from ._background import Driver
+    from ._requests import InFlight
 
 DESTROYED = "Channel is destroyed, no new queries allowed"
+FORKED = (
+    "this resolver was created before os.fork() and belongs to the parent process; "
+    "create a new one in the child"
+)
+#: Core.after_fork: what a forked child does with a channel that was open at the fork.
+REOPEN = "reopen"  # rebuild it from its settings on first use (Channel)
+REFUSE = "refuse"  # raise FORKED (the asyncio resolver: its loop is the parent's)
 
 
 class _Unraisable:
@@ -152,6 +160,15 @@ class Core:
     ``driver`` is the background driver (``_background``) for a default channel, None
     for a channel whose owner watches the sockets (``sock_state_cb``) or one on c-ares's
     event thread; ``tv`` is the driver's out-parameter for ``ares_timeout``.
+
+    Fork (see :func:`_after_fork_in_child`): ``settings`` are the Channel's arguments
+    (servers, local ip and device as last set), from which a forked child rebuilds the
+    channel on first use (None: the child refuses it instead); ``sockets`` are the ones
+    c-ares has open (reported through sock_state_cb); ``in_flight`` is the Channel's
+    :class:`~ctypes_cares._requests.InFlight`.  In the child, ``forked`` says ``ptr``
+    is the parent's: c-ares is never called with it there (its locks may be held by a
+    thread that does not exist in the child), and ``after_fork`` is REOPEN or REFUSE
+    while the channel is closed only because of the fork.
     """
 
     __slots__ = (
@@ -166,6 +183,11 @@ class Core:
         "serial",
         "driver",
         "tv",
+        "settings",
+        "sockets",
+        "in_flight",
+        "forked",
+        "after_fork",
         "__weakref__",
     )
 
@@ -187,12 +209,23 @@ class Core:
         self.destroyed = False
         self.token = token
         self.sock_state_cb = sock_state_cb
+        self.settings: Optional[Dict[str, Any]] = None
+        self.sockets: Set[int] = set()
+        self.in_flight: Optional[InFlight] = None
+        self.forked = False
+        self.after_fork: Optional[str] = None
 
     def enter(self) -> Any:
-        """Enter a c-ares call: the C pointer, or RuntimeError once closed."""
+        """Enter a c-ares call: the C pointer, or RuntimeError once closed.
+
+        In a forked child, the first call on a channel that was open at the fork
+        rebuilds it (REOPEN) or raises FORKED (REFUSE).
+        """
         with self.lock:
             if self.closed:
-                raise RuntimeError(DESTROYED)
+                if self.after_fork != REOPEN:
+                    raise self.closed_error()
+                self._reopen()
             self.users += 1
         if self.serial is not None:
             self.serial.acquire()
@@ -227,12 +260,18 @@ class Core:
         bring the whole cycle back to life until the destroyer has run.
         """
         with self.lock:
-            if self.closed:
+            if self.closed and self.after_fork is None:
                 return
             self.closed = True
+            self.after_fork = None
             if collected:
                 self.sock_state_cb = None
+                self.settings = None
         destroyer.submit(self)
+
+    def closed_error(self) -> RuntimeError:
+        """What a call on the closed channel raises."""
+        return RuntimeError(FORKED if self.after_fork == REFUSE else DESTROYED)
 
     def destroy(self) -> None:
         """Cancel what is pending and free the C channel; runs off any callback stack.
@@ -247,24 +286,90 @@ class Core:
             if self.destroyed:
                 return
             self.closed = True
+            self.after_fork = None
             # Threads already inside a c-ares call on this channel finish first.
             while self.users:
                 self.idle.wait()
             self.destroyed = True
-        serial = self.serial
-        if serial is not None:
-            serial.acquire()
-        try:
-            lib.ares_cancel(self.ptr)
-            lib.ares_destroy(self.ptr)
-        finally:
+        if self.forked:
+            self._close_inherited_sockets(tell=False)  # the C channel is the parent's
+        else:
+            serial = self.serial
             if serial is not None:
-                serial.release()
+                serial.acquire()
+            try:
+                lib.ares_cancel(self.ptr)
+                lib.ares_destroy(self.ptr)
+            finally:
+                if serial is not None:
+                    serial.release()
         with _live_lock:
             _live.pop(self.token, None)
         self.sock_state_cb = None
+        self.settings = None
         if self.driver is not None:
             self.driver.forget(self)
+
+    # -- fork ------------------------------------------------------------------------
+
+    def _forked_in_child(self) -> None:
+        """In a forked child (one thread): forget the parent's threads, mark the channel.
+
+        The locks may have been held by threads that do not exist here, and ``users``
+        counts them; the C channel, its sockets and the driver's registrations are the
+        parent's.  Requests in flight at the fork are the parent's too: the child drops
+        them (``_requests``), so ``wait()`` has nothing to wait for.
+        """
+        self.lock = threading.Lock()
+        self.idle = threading.Condition(self.lock)
+        self.users = 0
+        if self.serial is not None:
+            self.serial = threading.RLock()
+        if self.in_flight is not None:
+            self.in_flight.reset()
+        self.forked = True
+        self.driver = None  # the child's driver starts empty
+        if not self.closed:
+            self.closed = True
+            self.after_fork = REOPEN if self.settings is not None else REFUSE
+
+    def _reopen(self) -> None:
+        """(Under ``lock``, in a forked child.) Take over a new C channel built from
+        ``settings``: it gets this core's identity, so the Channel is unchanged."""
+        assert open_core is not None and self.settings is not None
+        fresh = open_core(self.settings)
+        self._close_inherited_sockets(tell=True)
+        with _live_lock:
+            _live.pop(fresh.token, None)
+            _live[fresh.token] = weakref.ref(self)
+        self.ptr, self.token, self.serial = fresh.ptr, fresh.token, fresh.serial
+        self.tv, self.driver = fresh.tv, fresh.driver
+        if self.driver is not None:
+            self.driver.replace(fresh, self)
+        fresh.closed = fresh.destroyed = True  # an empty shell now: nothing enters it
+        self.forked = False
+        self.closed = False
+        self.after_fork = None
+
+    def _close_inherited_sockets(self, tell: bool) -> None:
+        """Close the child's copies of the parent's sockets (the parent's stay open).
+
+        ``tell``: tell the sock_state_cb they are gone first, as c-ares does before it
+        closes a socket (not for a refused channel: its watcher is the parent's loop,
+        whose epoll object the child shares).
+        """
+        sockets, self.sockets = self.sockets, set()
+        callback = self.sock_state_cb if tell else None
+        for fd in sockets:
+            if callback is not None:
+                try:
+                    callback(fd, 0, 0)
+                except BaseException as exc:
+                    report(exc, f"sock_state_cb {callback!r}", callback)
+            try:
+                os.close(fd)
+            except OSError:
+                pass
 
 
 #: Every core not yet destroyed, by token (the sock_state_cb data pointer): the routing
@@ -298,13 +403,24 @@ def live_cores() -> List[Core]:
     return [core for core in (ref() for ref in refs) if core is not None]
 
 
-def _reset_live_lock() -> None:
-    # A thread holding the lock at fork does not exist in the child.
+#: ``open_core(settings)``: a new core made by ``Channel(**settings)`` (set by channel.py).
+open_core: Optional[Callable[[Dict[str, Any]], Core]] = None
+
+
+def _after_fork_in_child() -> None:
+    # The child has one thread.  A thread holding _live_lock at fork does not exist
+    # here; every live core is the parent's (see Core._forked_in_child).  Runs before
+    # _requests' hook (registered first), which may drop the last reference to a
+    # Channel: its __del__ then finds usable locks.
     global _live_lock
     _live_lock = threading.Lock()
+    for ref in list(_live.values()):
+        core = ref()
+        if core is not None:
+            core._forked_in_child()
 
 
-os.register_at_fork(after_in_child=_reset_live_lock)
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class _Destroyer:

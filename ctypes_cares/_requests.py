@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import atexit
 import itertools
+import os
 import threading
 import time
 from typing import (
@@ -52,6 +53,11 @@ class InFlight:
     __slots__ = ("ids", "waiters", "lock", "cv")
 
     def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Empty; also in a forked child, where the requests in flight are the parent's,
+        and so are the threads that may have held the lock."""
         self.ids: Set[int] = set()
         self.waiters = 0
         self.lock = threading.Lock()
@@ -89,6 +95,18 @@ Entry = Tuple["Channel", InFlight, Callback]
 #: submitted, not yet completed request.
 _table: Dict[int, Entry] = {}
 _next_request_id = itertools.count(1).__next__
+
+
+def _after_fork_in_child() -> None:
+    # Requests in flight at the fork belong to the parent, which delivers them: in the
+    # child their callbacks never run (running them, even with ARES_ECANCELLED, would
+    # deliver one request twice, once per process).  The child never processes the
+    # parent's C channels, so no thunk can find them either.  (After _core's hook,
+    # which made the channels' locks usable: dropping an entry may collect a Channel.)
+    _table.clear()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def register(channel: "Channel", in_flight: InFlight, callback: Callback) -> int:
@@ -258,6 +276,10 @@ def _on_sock_state(data: Optional[int], fd: int, readable: int, writable: int) -
     core = core_for(data or 0)
     if core is None:
         return
+    if readable or writable:
+        core.sockets.add(fd)
+    else:
+        core.sockets.discard(fd)
     driver = core.driver
     callback = core.sock_state_cb
     try:

@@ -23,11 +23,11 @@ import socket
 import threading
 import time
 from ctypes import addressof, byref
-from typing import Any, Callable, Iterable, List, Optional
+from typing import Any, Callable, Dict, Iterable, List, Optional
 
-from . import _background, _lib, _requests
+from . import _background, _core, _lib, _requests
 from ._args import c_string, check_c_int, check_int, parse_ip
-from ._core import DESTROYED, Core, add_live_core, destroyer, next_token
+from ._core import DESTROYED, REOPEN, Core, add_live_core, destroyer, next_token
 from ._cstructs import add_string_options, build_options, sockaddr_for
 from ._lib import caps, copy_bytes, lib
 from ._requests import (
@@ -133,6 +133,8 @@ class Channel:
         local_dev: Any = None,
         resolvconf_path: Any = None,
     ) -> None:
+        # What a forked child rebuilds the channel from (see _core.Core._reopen).
+        settings = {name: value for name, value in locals().items() if name != "self"}
         self._core: Optional[Core] = None
         self._in_flight = InFlight()
         self._flags = 0 if flags is None else flags
@@ -177,6 +179,7 @@ class Channel:
             raise AresError("Failed to initialize c-ares channel")
         serial = None if caps.threadsafe else threading.RLock()
         core = Core(ptr, sock_state_cb if sock_state_cb else None, token, serial)
+        core.settings, core.in_flight = settings, self._in_flight
         add_live_core(core)
         if driven:
             try:
@@ -416,8 +419,10 @@ class Channel:
         ``timeout`` of None (or a negative one) waits without limit.
         """
         core = self._core
-        if core is None or core.closed:
+        if core is None:
             raise RuntimeError(DESTROYED)
+        if core.closed and core.after_fork != REOPEN:  # (nothing in flight in a child)
+            raise core.closed_error()
         deadline = None
         if timeout is not None and timeout != timeout:  # NaN would mean "no limit" below
             raise ValueError("timeout must be a number, not NaN")
@@ -466,6 +471,7 @@ class Channel:
                 status = lib.ares_set_servers_ports(ptr, None)
         if status != ARES_SUCCESS:
             _raise_status(status)
+        self._remember("servers", items)
 
     def set_local_ip(self, ip: Any) -> None:
         """Bind outgoing queries to a local IPv4 or IPv6 address."""
@@ -475,12 +481,21 @@ class Channel:
                 lib.ares_set_local_ip4(ptr, int.from_bytes(packed, "big"))
             else:
                 lib.ares_set_local_ip6(ptr, packed)
+        self._remember("local_ip", ip)
 
     def set_local_dev(self, dev: Any) -> None:
         """Bind outgoing queries to a network device (not validated)."""
         name = c_string(ascii_bytes(dev))
         with self._c() as ptr:
             lib.ares_set_local_dev(ptr, name)
+        self._remember("local_dev", dev)
+
+    def _remember(self, setting: str, value: Any) -> None:
+        """A setting made after construction, for a forked child's rebuild."""
+        core = self._core
+        settings = core.settings if core is not None else None
+        if settings is not None:
+            settings[setting] = value
 
     # -- sock_state_cb mode ------------------------------------------------------------
 
@@ -521,6 +536,19 @@ class Channel:
             return 0.0
         chosen = maxtv if maxtv is not None and ret == addressof(maxtv) else tv
         return float(chosen.tv_sec + chosen.tv_usec / 1_000_000)
+
+
+def _open_core(settings: Dict[str, Any]) -> Core:
+    """A new C channel made exactly as ``Channel(**settings)`` makes one (in a forked
+    child, for a channel made before the fork): its core, without the Channel."""
+    fresh = Channel(**settings)
+    core = fresh._core
+    assert core is not None
+    fresh._core = None  # the caller takes the core over; fresh.__del__ does nothing
+    return core
+
+
+_core.open_core = _open_core
 
 
 # --------------------------------------------------------------------------------------

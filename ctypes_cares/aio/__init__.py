@@ -29,6 +29,7 @@ import contextlib
 import functools
 import importlib
 import logging
+import os
 import socket
 import sys
 import warnings
@@ -204,6 +205,10 @@ class DNSResolver(LoopDriver):
             event_thread = not _loop_can_watch_sockets(self.loop)
         self._event_thread = bool(event_thread)
         self._event_thread, self._channel = self._make_channel(**kwargs)
+        # Its loop is this process's: in a forked child the channel is refused (a clear
+        # RuntimeError), not rebuilt, and the loop is never touched (_cleanup).
+        self._channel._core.settings = None
+        self._pid = os.getpid()
         self._closed = False
         if nameservers:
             try:
@@ -466,7 +471,8 @@ class DNSResolver(LoopDriver):
         """
         if not self._closed:
             try:
-                self._channel.cancel()
+                if self._in_own_process():  # (a forked child has nothing to cancel)
+                    self._channel.cancel()
             finally:
                 self._cleanup()
 
@@ -475,8 +481,14 @@ class DNSResolver(LoopDriver):
         if self._closed:
             return
         self._closed = True
-        self._stop_watching()
+        # In a forked child the loop's epoll object is the parent's: unregistering
+        # there would unregister the parent's sockets.
+        self._stop_watching(touch_loop=self._in_own_process())
         self._channel.close()
+
+    def _in_own_process(self, getpid: Callable[[], int] = os.getpid) -> bool:
+        """False in a forked child (os bound early: __del__ may run at interpreter exit)."""
+        return self._pid == getpid()
 
     async def __aenter__(self) -> "DNSResolver":
         return self

@@ -88,14 +88,15 @@ class LoopDriver:
     def _cleanup(self) -> None:  # pragma: no cover - DNSResolver closes the resolver
         raise NotImplementedError
 
-    def _stop_watching(self) -> None:
-        """Drop the timer and every reader/writer registration (closing the resolver)."""
+    def _stop_watching(self, touch_loop: bool = True) -> None:
+        """Drop the timer and every reader/writer registration (closing the resolver);
+        ``touch_loop`` False: only forget them (a forked child: the loop is the parent's)."""
         loop = self.loop
         timer = self._timer
         self._timer = None
-        if timer is not None:
+        if timer is not None and touch_loop:
             timer.cancel()
-        if not loop.is_closed():  # a closed loop watches nothing any more
+        if touch_loop and not loop.is_closed():  # a closed loop watches nothing any more
             for fd in self._read_fds:
                 loop.remove_reader(fd)
             for fd in self._write_fds:
