@@ -36,7 +36,7 @@ Invariants:
   parent's (shared with the child by fork) are never touched there.  A channel made
   before the fork is rebuilt by its core in the child (``Core._reopen``) and then added
   here like a new one.
-* Exit: :func:`ctypes_cares._core.shutdown` stops and joins the thread before it
+* Exit: :func:`ctypes_cares._lifetime.shutdown` stops and joins the thread before it
   destroys the channels.
 """
 
@@ -49,11 +49,11 @@ import time
 from ctypes import byref
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set, Tuple
 
-from . import _core
+from . import _lifetime, _report
 from ._lib import ARES_SOCKET_BAD, caps, lib, timeval
 
 if TYPE_CHECKING:
-    from ._core import Core
+    from ._lifetime import Core
 
 __all__ = ["AVAILABLE", "driver"]
 
@@ -270,7 +270,7 @@ class Driver:
                 if self.cores and now >= self.next_config_check:
                     self._check_config()
         except BaseException as exc:  # pragma: no cover - a bug of ours: say so loudly
-            _core.report(exc, "the ctypes_cares driver thread (default channels stop)", None)
+            _report.report(exc, "the ctypes_cares driver thread (default channels stop)", None)
 
     def _process(self, core: Core, read_fd: int, write_fd: int) -> None:
         try:
@@ -360,4 +360,4 @@ def _config_state() -> Dict[str, Tuple[int, int]]:
 
 
 driver = Driver()
-_core.stop_driver = driver.stop
+_lifetime.stop_driver = driver.stop

@@ -35,7 +35,8 @@ from typing import (
 
 from . import _lib
 from ._answer import decode_dns_record, dns_record_wire
-from ._core import Core, core_for, keep_interrupts_of, report, shutdown
+from ._lifetime import Core, core_for, shutdown
+from ._report import keep_interrupts_of, report
 from ._lib import caps, copy_bytes, lib
 from ._results import addrinfo_result, host_result
 from .errno import ARES_EBADRESP, ARES_SUCCESS
@@ -101,7 +102,7 @@ def _after_fork_in_child() -> None:
     # Requests in flight at the fork belong to the parent, which delivers them: in the
     # child their callbacks never run (running them, even with ARES_ECANCELLED, would
     # deliver one request twice, once per process).  The child never processes the
-    # parent's C channels, so no thunk can find them either.  (After _core's hook,
+    # parent's C channels, so no thunk can find them either.  (After _lifetime's hook,
     # which made the channels' locks usable: dropping an entry may collect a Channel.)
     _table.clear()
 

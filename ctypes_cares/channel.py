@@ -11,7 +11,7 @@ How a request travels:
   and runs the user's callback (``_requests.deliver``).
 
 The C side only ever holds integers.  What must outlive the Python object (the C
-pointer, the sock_state_cb target) lives in a small ``_core.Core`` that the destroyer
+pointer, the sock_state_cb target) lives in a small ``_lifetime.Core`` that the destroyer
 thread takes over when the channel is closed or collected.
 """
 
@@ -25,9 +25,9 @@ import time
 from ctypes import addressof, byref
 from typing import Any, Callable, Dict, Iterable, List, Optional
 
-from . import _background, _core, _lib, _requests
+from . import _background, _lib, _lifetime, _requests
 from ._args import c_string, check_c_int, check_int, parse_ip
-from ._core import DESTROYED, REOPEN, Core, add_live_core, destroyer, next_token
+from ._lifetime import DESTROYED, REOPEN, Core, add_live_core, destroyer, next_token
 from ._cstructs import add_string_options, build_options, sockaddr_for
 from ._lib import caps, copy_bytes, lib
 from ._requests import (
@@ -133,7 +133,7 @@ class Channel:
         local_dev: Any = None,
         resolvconf_path: Any = None,
     ) -> None:
-        # What a forked child rebuilds the channel from (see _core.Core._reopen).
+        # What a forked child rebuilds the channel from (see _lifetime.Core._reopen).
         settings = {name: value for name, value in locals().items() if name != "self"}
         self._core: Optional[Core] = None
         self._in_flight = InFlight()
@@ -548,7 +548,7 @@ def _open_core(settings: Dict[str, Any]) -> Core:
     return core
 
 
-_core.open_core = _open_core
+_lifetime.open_core = _open_core
 
 
 # --------------------------------------------------------------------------------------

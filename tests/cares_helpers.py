@@ -16,7 +16,7 @@ import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import ctypes_cares
-from ctypes_cares._core import live_cores
+from ctypes_cares._lifetime import live_cores
 from ctypes_cares._lib import OUTDATED_WARNING
 from ctypes_cares.errno import strerror
 

@@ -193,7 +193,7 @@ if pid == 0:
     child = ctypes_cares.Channel(servers=[sys.argv[1]], timeout=2.0, tries=2)
     print("child", resolve(child), flush=True)
     child.close()  # destroyed by the child's own destroyer thread
-    from ctypes_cares._core import destroyer, live_cores
+    from ctypes_cares._lifetime import destroyer, live_cores
     core = child._core
     for _ in range(1000):
         if core not in live_cores():
@@ -301,7 +301,7 @@ def test_a_raising_callback_is_printed_by_the_default_hook(dns_server: DNSServer
 
 
 def test_a_channel_the_driver_refuses_is_freed(monkeypatch: pytest.MonkeyPatch, dns_server: DNSServer) -> None:
-    from ctypes_cares._core import _live, live_cores
+    from ctypes_cares._lifetime import _live, live_cores
 
     def refuse(core: Any) -> None:
         raise RuntimeError("ctypes_cares is shutting down")
