@@ -133,7 +133,9 @@ def slope(points: List[Tuple[int, int]]) -> float:
 def interpreters(chosen: List[str]) -> Iterator[Tuple[str, str]]:
     if chosen:
         for python in chosen:
-            yield Path(python).parent.parent.name, python  # the venv's name
+            # The workers run from benchmarks/: a relative path is made absolute first.
+            path = str(Path(python).resolve()) if os.sep in python else python
+            yield Path(python).parent.parent.name, path  # the venv's name
         return
     for label, venv in (("cpython", ".venv"), ("pypy", ".venv-pypy3")):
         python = HERE / venv / "bin" / "python"
