@@ -17,6 +17,8 @@ from ._requests import handle_to_channel as _handle_to_channel
 from ._version import __version__
 from .channel import AresError, Channel
 from .constants import (  # noqa: F401 - re-exported, listed in __all__
+    ARES_AI_NOSORT,
+    ARES_FLAG_DNS0x20,
     ARES_FLAG_EDNS,
     ARES_FLAG_IGNTC,
     ARES_FLAG_NO_DFLT_SVR,
@@ -59,6 +61,7 @@ from .constants import (  # noqa: F401 - re-exported, listed in __all__
     QUERY_TYPE_PTR,
     QUERY_TYPE_SOA,
     QUERY_TYPE_SRV,
+    QUERY_TYPE_SVCB,
     QUERY_TYPE_TLSA,
     QUERY_TYPE_TXT,
     QUERY_TYPE_URI,
@@ -82,6 +85,7 @@ from .records import (
     PTRRecordData,
     SOARecordData,
     SRVRecordData,
+    SVCBRecordData,
     TLSARecordData,
     TXTRecordData,
     URIRecordData,
@@ -192,3 +196,5 @@ def reverse_address(ip: str) -> str:
 
 # Not in __all__ (pycares 5.2.1's __all__ is exact), but importable as in pycares.
 _unexported = (_handle_to_channel, ascii_bytes, maybe_str, parse_name)
+#: Extensions beyond pycares 5.2.1 (README, "Resolver settings"), also outside __all__.
+_extensions = (ARES_AI_NOSORT, ARES_FLAG_DNS0x20, QUERY_TYPE_SVCB, SVCBRecordData)

@@ -48,6 +48,15 @@ def check_u32(value: Any, what: str) -> int:
     return number
 
 
+def milliseconds(seconds: Any, what: str) -> int:
+    """A non-negative number of seconds as the C ``int`` of milliseconds c-ares takes."""
+    if not isinstance(seconds, (int, float)):
+        raise TypeError(f"{what} must be a number, not {type(seconds).__name__}")
+    if not seconds >= 0:  # also rejects NaN
+        raise ValueError(f"{what} must be a non-negative number of seconds")
+    return check_c_int(int(seconds * 1000), f"{what} (ms)")
+
+
 def inet_pton(family: int, text: Any) -> bytes:
     """socket.inet_pton, refusing an embedded NUL everywhere (PyPy's stops reading there)."""
     if "\x00" in text:

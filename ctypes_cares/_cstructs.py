@@ -10,7 +10,7 @@ from ctypes import c_char_p
 from typing import Any, List, Optional, Tuple
 
 from . import _lib
-from ._args import c_string, check_c_int, check_port, check_u32, inet_pton
+from ._args import c_string, check_c_int, check_port, check_u32, inet_pton, milliseconds
 from .utils import ascii_bytes, maybe_str
 
 
@@ -36,11 +36,7 @@ def build_options(
         options.flags = check_c_int(flags, "flags")
         optmask |= _lib.ARES_OPT_FLAGS
     if timeout is not None:
-        if not isinstance(timeout, (int, float)):
-            raise TypeError(f"timeout must be a number, not {type(timeout).__name__}")
-        if not timeout >= 0:  # also rejects NaN
-            raise ValueError("timeout must be a non-negative number of seconds")
-        options.timeout = check_c_int(int(timeout * 1000), "timeout (ms)")
+        options.timeout = milliseconds(timeout, "timeout")
         optmask |= _lib.ARES_OPT_TIMEOUTMS
     if tries is not None:
         options.tries = check_c_int(tries, "tries")
@@ -90,11 +86,16 @@ def add_string_options(
         options.ndomains = len(items)
         optmask |= _lib.ARES_OPT_DOMAINS
     if resolvconf_path is not None:
-        path_buf = c_char_p(c_string(ascii_bytes(resolvconf_path)))
-        keep.append(path_buf)
-        options.resolvconf_path = path_buf.value
+        options.resolvconf_path = c_path(resolvconf_path, keep)
         optmask |= _lib.ARES_OPT_RESOLVCONF
     return optmask
+
+
+def c_path(path: Any, keep: List[Any]) -> Optional[bytes]:
+    """A file path option as the C string c-ares reads; the buffer goes into ``keep``."""
+    buf = c_char_p(c_string(ascii_bytes(path)))
+    keep.append(buf)
+    return buf.value
 
 
 def sockaddr_for(address: Any) -> Any:

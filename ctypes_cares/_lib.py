@@ -279,6 +279,9 @@ NAMEINFO_CB = CFUNCTYPE(None, c_void_p, c_int, c_int, c_char_p, c_char_p)
 #                                        struct ares_addrinfo *res);
 # The result as an address: _results.addrinfo_result reads it with struct, not ctypes.
 ADDRINFO_CB = CFUNCTYPE(None, c_void_p, c_int, c_int, c_void_p)
+# typedef void (*ares_server_state_callback)(const char *server_string,
+#                                            ares_bool_t success, int flags, void *data);
+SERVER_STATE_CB = CFUNCTYPE(None, c_char_p, c_int, c_int, c_void_p)
 
 
 # --------------------------------------------------------------------------------------
@@ -354,6 +357,38 @@ PROTOTYPES: Tuple[Proto, ...] = (
     # ares_status_t ares_search_dnsrec(ares_channel_t *channel,
     #     const ares_dns_record_t *dnsrec, ares_callback_dnsrec callback, void *arg);
     Proto("ares_search_dnsrec", c_int, [channel_p, dns_record_p, DNSREC_CB, c_void_p], (1, 28, 0)),
+    # ares_status_t ares_send_dnsrec(ares_channel_t *channel, const ares_dns_record_t *dnsrec,
+    #     ares_callback_dnsrec callback, void *arg, unsigned short *qid);
+    Proto(
+        "ares_send_dnsrec",
+        c_int,
+        [channel_p, dns_record_p, DNSREC_CB, c_void_p, POINTER(c_ushort)],
+        (1, 28, 0),
+    ),
+    # void ares_set_server_state_callback(ares_channel_t *channel,
+    #     ares_server_state_callback callback, void *user_data);
+    Proto(
+        "ares_set_server_state_callback",
+        None,
+        [channel_p, SERVER_STATE_CB, c_void_p],
+        (1, 29, 0),
+    ),
+    # The OPT record of Channel.query_message:
+    # ares_status_t ares_dns_record_rr_add(ares_dns_rr_t **rr_out, ares_dns_record_t *dnsrec,
+    #     ares_dns_section_t sect, const char *name, ares_dns_rec_type_t type,
+    #     ares_dns_class_t rclass, unsigned int ttl);
+    Proto(
+        "ares_dns_record_rr_add",
+        c_int,
+        [POINTER(c_void_p), dns_record_p, c_int, c_char_p, c_int, c_int, c_uint],
+        (1, 22, 0),
+    ),
+    # ares_status_t ares_dns_rr_set_u8(ares_dns_rr_t *dns_rr, ares_dns_rr_key_t key,
+    #                                  unsigned char val);
+    Proto("ares_dns_rr_set_u8", c_int, [c_void_p, c_int, c_ubyte], (1, 22, 0)),
+    # ares_status_t ares_dns_rr_set_u16(ares_dns_rr_t *dns_rr, ares_dns_rr_key_t key,
+    #                                   unsigned short val);
+    Proto("ares_dns_rr_set_u16", c_int, [c_void_p, c_int, c_ushort], (1, 22, 0)),
     # ares_status_t ares_dns_record_create(ares_dns_record_t **dnsrec, unsigned short id,
     #     unsigned short flags, ares_dns_opcode_t opcode, ares_dns_rcode_t rcode);
     Proto(
@@ -365,6 +400,14 @@ PROTOTYPES: Tuple[Proto, ...] = (
     # ares_status_t ares_dns_record_query_add(ares_dns_record_t *dnsrec, const char *name,
     #     ares_dns_rec_type_t qtype, ares_dns_class_t qclass);
     Proto("ares_dns_record_query_add", c_int, [dns_record_p, c_char_p, c_int, c_int], (1, 22, 0)),
+    # ares_status_t ares_dns_record_query_get(const ares_dns_record_t *dnsrec, size_t idx,
+    #     const char **name, ares_dns_rec_type_t *qtype, ares_dns_class_t *qclass);
+    Proto(
+        "ares_dns_record_query_get",
+        c_int,
+        [c_void_p, c_size_t, POINTER(c_char_p), POINTER(c_int), POINTER(c_int)],
+        (1, 22, 0),
+    ),
     # void ares_dns_record_destroy(ares_dns_record_t *dnsrec);
     Proto("ares_dns_record_destroy", None, [dns_record_p], (1, 22, 0)),
     # ares_status_t ares_dns_write(const ares_dns_record_t *dnsrec, unsigned char **buf,
@@ -442,6 +485,14 @@ PROTOTYPES: Tuple[Proto, ...] = (
     #                              struct timeval *tv);
     Proto("ares_timeout", c_void_p, [channel_p, POINTER(timeval), POINTER(timeval)]),
 )
+
+
+def since(name: str) -> Tuple[int, int, int]:
+    """The first c-ares release that has the optional function ``name`` (its table row)."""
+    for proto in PROTOTYPES:
+        if proto.name == name and proto.since is not None:
+            return proto.since
+    raise KeyError(f"{name} is not an optional function of the prototype table")
 
 
 class MissingSymbols(ImportError):

@@ -39,6 +39,7 @@ from ._lifetime import Core, core_for, shutdown
 from ._report import keep_interrupts_of, report
 from ._lib import caps, copy_bytes, lib
 from ._results import addrinfo_result, host_result
+from ._settings import deliver_server_state
 from .errno import ARES_EBADRESP, ARES_SUCCESS
 from .records import BadResponse, NameInfoResult, parse_dns_response
 
@@ -295,9 +296,27 @@ def _on_sock_state(data: Optional[int], fd: int, readable: int, writable: int) -
             report(exc, f"sock_state_cb {callback!r}", callback)
 
 
+def _on_server_state(server: Optional[bytes], success: int, flags: int, data: Optional[int]) -> None:
+    if _finalizing:
+        return
+    try:
+        deliver_server_state(data or 0, server, success, flags)
+    except BaseException as exc:  # nothing may cross into C
+        report(exc, "a server state report", None)
+
+
 def _make_thunks() -> Tuple[Any, ...]:
     keep_interrupts_of(
-        (_on_dnsrec, _on_dnsrec_wire, _on_query, _on_host, _on_nameinfo, _on_addrinfo, _on_sock_state)
+        (
+            _on_dnsrec,
+            _on_dnsrec_wire,
+            _on_query,
+            _on_host,
+            _on_nameinfo,
+            _on_addrinfo,
+            _on_sock_state,
+            _on_server_state,
+        )
     )
     try:
         return (
@@ -308,6 +327,7 @@ def _make_thunks() -> Tuple[Any, ...]:
             _lib.NAMEINFO_CB(_on_nameinfo),
             _lib.ADDRINFO_CB(_on_addrinfo),
             _lib.SOCK_STATE_CB(_on_sock_state),
+            _lib.SERVER_STATE_CB(_on_server_state),
         )
     except MemoryError as exc:
         raise ImportError(
@@ -325,6 +345,7 @@ def _make_thunks() -> Tuple[Any, ...]:
     NAMEINFO_THUNK,
     ADDRINFO_THUNK,
     SOCK_STATE_THUNK,
+    SERVER_STATE_THUNK,
 ) = _make_thunks()
 
 

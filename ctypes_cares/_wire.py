@@ -17,7 +17,7 @@ import re
 import socket
 import struct
 from collections.abc import Callable
-from typing import Optional, Union
+from typing import Optional, TypeVar, Union
 
 from . import constants as C
 from .records import (
@@ -36,6 +36,7 @@ from .records import (
     RecordData,
     SOARecordData,
     SRVRecordData,
+    SVCBRecordData,
     TLSARecordData,
     TXTRecordData,
     URIRecordData,
@@ -319,6 +320,20 @@ def _decode_tlsa(msg: bytes, pos: int, end: int, cache: _NameCache) -> TLSARecor
 
 
 def _decode_https(msg: bytes, pos: int, end: int, cache: _NameCache) -> HTTPSRecordData:
+    return _service_binding(HTTPSRecordData, msg, pos, end, cache)
+
+
+def _decode_svcb(msg: bytes, pos: int, end: int, cache: _NameCache) -> SVCBRecordData:
+    return _service_binding(SVCBRecordData, msg, pos, end, cache)
+
+
+_Binding = TypeVar("_Binding", bound=HTTPSRecordData)
+
+
+def _service_binding(
+    cls: type[_Binding], msg: bytes, pos: int, end: int, cache: _NameCache
+) -> _Binding:
+    """SVCB and HTTPS rdata (RFC 9460: the same layout)."""
     if end - pos < 3:
         raise _short()
     (priority,) = _H.unpack_from(msg, pos)
@@ -326,7 +341,7 @@ def _decode_https(msg: bytes, pos: int, end: int, cache: _NameCache) -> HTTPSRec
     target, pos = _read_name(msg, pos + 2, cache, False)
     if pos > end:
         raise BadResponse("name overruns its record")
-    return HTTPSRecordData(priority, target, _read_params(msg, pos, end))
+    return cls(priority, target, _read_params(msg, pos, end))
 
 
 def _decode_uri(msg: bytes, pos: int, end: int, cache: _NameCache) -> URIRecordData:
@@ -373,6 +388,8 @@ _DECODERS: dict[int, _Decoder] = {
     C.QUERY_TYPE_URI: _decode_uri,
     C.QUERY_TYPE_CAA: _decode_caa,
 }
+#: For Channel.query_message (an extension: pycares drops SVCB records).
+DECODERS_WITH_SVCB: dict[int, _Decoder] = {**_DECODERS, C.QUERY_TYPE_SVCB: _decode_svcb}
 
 
 # Types c-ares parses but pycares drops: they still have to be well formed, or c-ares
@@ -396,7 +413,7 @@ def _check_opt(msg: bytes, pos: int, end: int, cache: _NameCache) -> None:
 
 
 def _check_svcb(msg: bytes, pos: int, end: int, cache: _NameCache) -> None:
-    _decode_https(msg, pos, end, cache)
+    _decode_svcb(msg, pos, end, cache)
 
 
 def _check_any(msg: bytes, pos: int, end: int, cache: _NameCache) -> None:
@@ -407,7 +424,7 @@ _CHECKERS: dict[int, Callable[[bytes, int, int, _NameCache], None]] = {
     C.TYPE_HINFO: _check_hinfo,
     C.TYPE_SIG: _check_sig,
     C.TYPE_OPT: _check_opt,
-    C.TYPE_SVCB: _check_svcb,
+    C.QUERY_TYPE_SVCB: _check_svcb,
     C.QUERY_TYPE_ANY: _check_any,
 }
 
@@ -464,56 +481,64 @@ def parse_dns_response(
     try:
         pos = _read_name(msg, 12, cache)[1]
         qclass = _HH.unpack_from(msg, pos)[1]
+        decoders = _DECODERS
         if qclass not in _QUESTION_CLASSES:
             raise BadResponse("question class not accepted by c-ares")
         pos += 4
         if ancount + nscount + arcount > (size - pos) // _MIN_RR_LEN:
             raise BadResponse("more records announced than the message can hold")
-        pos = _read_records(msg, pos, ancount, answer, cache, False)
+        pos = _read_records(msg, pos, ancount, answer, cache, False, decoders)
         if written_by_cares and (nscount or arcount):
             # c-ares parsed this message before writing it out: it is well formed.
             # Most callers never read these sections; decode them on first use.
             result: DNSResult = object.__new__(DNSResult)
             result.answer = answer
             result.__dict__["_rest"] = functools.partial(
-                _read_rest_later, msg, pos, nscount, arcount, cache
+                _read_rest_later, msg, pos, nscount, arcount, cache, decoders
             )
             return result
-        authority, additional = _read_rest(msg, pos, nscount, arcount, cache)
+        authority, additional = _read_rest(msg, pos, nscount, arcount, cache, decoders)
     except (IndexError, struct.error):
         raise BadResponse("message truncated") from None
     return DNSResult(answer, authority, additional)
 
 
 def _read_rest_later(
-    msg: bytes, pos: int, nscount: int, arcount: int, cache: _NameCache
+    msg: bytes, pos: int, nscount: int, arcount: int, cache: _NameCache,
+    decoders: dict[int, _Decoder],
 ) -> tuple[list[DNSRecord], list[DNSRecord]]:
     try:
-        return _read_rest(msg, pos, nscount, arcount, cache)
+        return _read_rest(msg, pos, nscount, arcount, cache, decoders)
     except (IndexError, struct.error):  # pragma: no cover - c-ares wrote it
         raise BadResponse("message truncated") from None
 
 
 def _read_rest(
-    msg: bytes, pos: int, nscount: int, arcount: int, cache: _NameCache
+    msg: bytes, pos: int, nscount: int, arcount: int, cache: _NameCache,
+    decoders: dict[int, _Decoder],
 ) -> tuple[list[DNSRecord], list[DNSRecord]]:
     """The authority and additional sections, from ``pos`` (just after the answers)."""
     authority: list[DNSRecord] = []
     additional: list[DNSRecord] = []
-    pos = _read_records(msg, pos, nscount, authority, cache, False)
-    _read_records(msg, pos, arcount, additional, cache, True)
+    pos = _read_records(msg, pos, nscount, authority, cache, False, decoders)
+    _read_records(msg, pos, arcount, additional, cache, True, decoders)
     return authority, additional
 
 
 def _read_records(
-    msg: bytes, pos: int, count: int, records: list[DNSRecord], cache: _NameCache, additional: bool
+    msg: bytes,
+    pos: int,
+    count: int,
+    records: list[DNSRecord],
+    cache: _NameCache,
+    additional: bool,
+    decoders: dict[int, _Decoder],
 ) -> int:
     """Decode ``count`` RRs from ``pos`` into ``records``; return the offset after them.
 
     ``additional``: the additional section, the only one that may hold (one) OPT RR.
     """
     size = len(msg)
-    decoders = _DECODERS
     checkers = _CHECKERS
     classes = _RR_CLASSES
     type_a, class_in = C.QUERY_TYPE_A, C.QUERY_CLASS_IN

@@ -25,7 +25,7 @@ import time
 from ctypes import addressof, byref
 from typing import Any, Callable, Dict, Iterable, List, Optional
 
-from . import _background, _lib, _lifetime, _requests
+from . import _background, _lib, _lifetime, _requests, _settings
 from ._args import c_string, check_c_int, check_int, parse_ip
 from ._lifetime import DESTROYED, REOPEN, Core, add_live_core, destroyer, next_token
 from ._cstructs import add_string_options, build_options, sockaddr_for
@@ -37,6 +37,7 @@ from ._requests import (
     DNSREC_WIRE_THUNK,
     HOST_THUNK,
     NAMEINFO_THUNK,
+    SERVER_STATE_THUNK,
     SOCK_STATE_THUNK,
     InFlight,
     complete,
@@ -132,6 +133,14 @@ class Channel:
         local_ip: Any = None,
         local_dev: Any = None,
         resolvconf_path: Any = None,
+        qcache_max_ttl: Optional[int] = None,
+        max_timeout: Optional[float] = None,
+        udp_max_queries: Optional[int] = None,
+        hosts_path: Any = None,
+        edns_packet_size: Optional[int] = None,
+        server_retry_chance: Optional[int] = None,
+        server_retry_delay: Optional[float] = None,
+        server_state_cb: Optional[Callable[[str, bool, int], Any]] = None,
     ) -> None:
         # What a forked child rebuilds the channel from (see _lifetime.Core._reopen).
         settings = {name: value for name, value in locals().items() if name != "self"}
@@ -170,6 +179,7 @@ class Channel:
         )
         if rotate:
             optmask |= _lib.ARES_OPT_ROTATE
+        optmask |= _settings.apply(options, keep, settings, _not_available)
 
         ptr = _lib.channel_p()
         # `keep` holds every buffer the options point to until c-ares has copied them.
@@ -178,6 +188,7 @@ class Channel:
         if status != ARES_SUCCESS or not ptr:
             raise AresError("Failed to initialize c-ares channel")
         serial = None if caps.threadsafe else threading.RLock()
+        _settings.watch_servers(ptr, token, settings, SERVER_STATE_THUNK)
         core = Core(ptr, sock_state_cb if sock_state_cb else None, token, serial)
         core.settings, core.in_flight = settings, self._in_flight
         add_live_core(core)

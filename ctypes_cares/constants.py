@@ -21,6 +21,17 @@ ARES_FLAG_NOALIASES = 64
 ARES_FLAG_NOCHECKRESP = 128
 ARES_FLAG_EDNS = 256
 ARES_FLAG_NO_DFLT_SVR = 512
+#: Extension (not in pycares 5.2.1): randomise the query name's case (c-ares >= 1.33;
+#: older libraries ignore the bit).
+ARES_FLAG_DNS0x20 = 1 << 10
+
+# -- getaddrinfo flags (extension: pycares 5.2.1 exports none) -----------------------------
+#: Return the addresses in the order the answers gave them (no RFC 6724 sorting).
+ARES_AI_NOSORT = 1 << 7
+
+# -- Server state callback flags (ares.h ARES_SERV_STATE_*) --------------------------------
+ARES_SERV_STATE_UDP = 1 << 0
+ARES_SERV_STATE_TCP = 1 << 1
 
 # -- getnameinfo flags ---------------------------------------------------------------------
 ARES_NI_NOFQDN = 1
@@ -51,15 +62,17 @@ QUERY_TYPE_AAAA = 28
 QUERY_TYPE_SRV = 33
 QUERY_TYPE_NAPTR = 35
 QUERY_TYPE_TLSA = 52
+#: Extension (not in pycares 5.2.1, whose query() refuses it): for Channel.query_message,
+#: whose SVCB records carry an SVCBRecordData (the fields of HTTPS).
+QUERY_TYPE_SVCB = 64
 QUERY_TYPE_HTTPS = 65
 QUERY_TYPE_ANY = 255
 QUERY_TYPE_URI = 256
 QUERY_TYPE_CAA = 257
-# Types c-ares parses that pycares does not deliver.
+# Types c-ares parses that pycares does not deliver (nor query() SVCB, above).
 TYPE_HINFO = 13
 TYPE_SIG = 24
 TYPE_OPT = 41
-TYPE_SVCB = 64
 
 #: RR type number -> mnemonic, for the types ``query`` accepts.
 TYPE_NAMES: Dict[int, str] = {
@@ -119,6 +132,12 @@ SECTION_ADDITIONAL = 3
 OPCODE_QUERY = 0
 RCODE_NOERROR = 0
 DNS_FLAG_RD = 1 << 3
+DNS_FLAG_CD = 1 << 6  # ares_dns_flags_t numbering, not the wire's
+
+RR_OPT_UDP_SIZE = 4101
+RR_OPT_VERSION = 4103
+RR_OPT_FLAGS = 4104
+EDNS_FLAG_DO = 0x8000  # the DO bit of the OPT record's flags (RFC 3225)
 
 RR_A_ADDR = 101
 RR_NS_NSDNAME = 201
@@ -145,6 +164,9 @@ RR_TLSA_CERT_USAGE = 5201
 RR_TLSA_SELECTOR = 5202
 RR_TLSA_MATCH = 5203
 RR_TLSA_DATA = 5204
+RR_SVCB_PRIORITY = 6401
+RR_SVCB_TARGET = 6402
+RR_SVCB_PARAMS = 6403
 RR_HTTPS_PRIORITY = 6501
 RR_HTTPS_TARGET = 6502
 RR_HTTPS_PARAMS = 6503
@@ -154,3 +176,12 @@ RR_URI_TARGET = 25603
 RR_CAA_CRITICAL = 25701
 RR_CAA_TAG = 25702
 RR_CAA_VALUE = 25703
+
+# -- Channel settings: what c-ares does when a setting is not given -------------------------
+#: ARES_OPT_SERVER_FAILOVER's defaults (ares_init_options(3)): retry a failed server on
+#: 1 query in 10, at most once every 5 s; used for the half a caller leaves out.
+SERVER_RETRY_CHANCE_DEFAULT = 10
+SERVER_RETRY_DELAY_DEFAULT = 5.0
+#: EDNS UDP payload sizes: RFC 6891 forbids advertising less than 512.
+EDNS_PACKET_SIZE_MIN = 512
+EDNS_PACKET_SIZE_MAX = 0xFFFF

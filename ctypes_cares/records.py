@@ -33,6 +33,7 @@ __all__ = (
     "SRVRecordData",
     "TLSARecordData",
     "HTTPSRecordData",
+    "SVCBRecordData",
     "URIRecordData",
     "HostResult",
     "NameInfoResult",
@@ -134,6 +135,11 @@ class HTTPSRecordData:
 
 
 @dataclasses.dataclass
+class SVCBRecordData(HTTPSRecordData):
+    """SVCB (RFC 9460; an extension, pycares has none): the fields of HTTPS."""
+
+
+@dataclasses.dataclass
 class URIRecordData:
     priority: int
     weight: int
@@ -154,6 +160,7 @@ RecordData = Union[
     SRVRecordData,
     TLSARecordData,
     HTTPSRecordData,
+    SVCBRecordData,
     URIRecordData,
 ]
 

@@ -180,7 +180,10 @@ class DNSResolver(LoopDriver):
     IPv6 as ``'[addr]:port'``).  ``loop``: the loop the futures belong to (default:
     ``asyncio.get_event_loop()``).  Other keyword arguments go to
     :class:`ctypes_cares.Channel` (``timeout``, ``tries``, ``ndots``, ``rotate``,
-    ``udp_port``, ``domains``, ``flags``, ...); a ``sock_state_cb`` is ignored.
+    ``udp_port``, ``domains``, ``flags``, ...), including the extensions
+    (``qcache_max_ttl``, ``max_timeout``, ``server_state_cb``, ...: README, "Resolver
+    settings"); a ``sock_state_cb`` is ignored.  ``server_state_cb`` runs on the loop
+    thread.
 
     ``event_thread`` (not in aiodns): ``False`` drives c-ares from the loop (no thread;
     the default), ``True`` resolves on a background thread the way aiodns does (a
@@ -225,6 +228,18 @@ class DNSResolver(LoopDriver):
         In event-thread mode, an AresError from c-ares (e.g. no inotify watches left)
         is logged and the channel is created in socket-callback mode instead.
         """
+        # The channel keeps its callbacks alive for its whole life; weak references
+        # keep them from holding the resolver (no resolver -> channel -> resolver cycle).
+        weak_self = weakref.ref(self)
+        server_state_cb = kwargs.get("server_state_cb")
+        if server_state_cb is not None and self._event_thread and callable(server_state_cb):
+
+            def server_state_on_loop(server: str, success: bool, flags: int) -> None:
+                resolver = weak_self()
+                if resolver is not None:
+                    resolver._post(server_state_cb, server, success, flags)
+
+            kwargs["server_state_cb"] = server_state_on_loop
         if self._event_thread:
             try:
                 return True, pycares.Channel(timeout=self._timeout, **kwargs)
@@ -240,10 +255,6 @@ class DNSResolver(LoopDriver):
                         raise RuntimeError(WINDOWS_SELECTOR_ERR_MSG) from import_exc
                     if not isinstance(self.loop, winloop.Loop):
                         raise RuntimeError(WINDOWS_SELECTOR_ERR_MSG) from exc
-
-        # The channel keeps its sock_state_cb alive for its whole life; a weak reference
-        # keeps that from holding the resolver (no resolver -> channel -> resolver cycle).
-        weak_self = weakref.ref(self)
 
         def sock_state_cb_wrapper(fd: int, readable: int, writable: int) -> None:
             resolver = weak_self()
