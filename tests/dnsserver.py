@@ -27,12 +27,14 @@ NameLike = Union[str, Sequence[bytes]]
 
 TYPES: Dict[str, int] = {
     "A": 1, "NS": 2, "CNAME": 5, "SOA": 6, "PTR": 12, "HINFO": 13, "MX": 15, "TXT": 16,
-    "AAAA": 28, "SRV": 33, "NAPTR": 35, "OPT": 41, "TLSA": 52, "SVCB": 64, "HTTPS": 65,
+    "AAAA": 28, "SRV": 33, "NAPTR": 35, "OPT": 41, "DS": 43, "RRSIG": 46, "DNSKEY": 48,
+    "TLSA": 52, "SVCB": 64, "HTTPS": 65,
     "ANY": 255, "URI": 256, "CAA": 257,
 }
 RCODES: Dict[str, int] = {"formerr": 1, "servfail": 2, "nxdomain": 3, "notimp": 4, "refused": 5}
 FAULT_MODES = frozenset(RCODES) | {"drop", "close", "truncate", "nodata", "raw", "delay"}
 EDNS_PAYLOAD = 1232
+EDNS_DO = 0x8000  # the DNSSEC OK bit of the OPT record's flags (its TTL field's low half)
 _MAX_CNAME_HOPS = 8
 _COMPRESSIBLE = {2, 5, 6, 12, 15}  # NS CNAME SOA PTR MX: RFC 3597 section 4
 
@@ -254,9 +256,10 @@ class RR:
         return f"RR({name_to_text(self.name)!r}, {self.rtype}, {self.data!r}, ttl={self.ttl})"
 
 
-def opt_rr(payload: int = EDNS_PAYLOAD, rdata: bytes = b"") -> RR:
-    """An EDNS OPT pseudo-RR advertising ``payload`` bytes (extended rcode, version, flags 0)."""
-    return RR((), 41, rdata, ttl=0, rclass=payload)
+def opt_rr(payload: int = EDNS_PAYLOAD, rdata: bytes = b"", do: bool = False) -> RR:
+    """An EDNS OPT pseudo-RR advertising ``payload`` bytes (extended rcode 0, version 0,
+    flags: the DO bit if ``do``)."""
+    return RR((), 41, rdata, ttl=EDNS_DO if do else 0, rclass=payload)
 
 
 class _Writer:
@@ -302,11 +305,12 @@ def build_message(id: int = 0, *, qr: bool = True, opcode: int = 0, aa: bool = F
                   cd: bool = False, rcode: int = 0, questions: Sequence[Question] = (),
                   answers: Sequence[RR] = (), authority: Sequence[RR] = (),
                   additional: Sequence[RR] = (), edns: Optional[int] = None,
-                  compress: bool = True) -> bytes:
-    """A DNS message; ``edns=SIZE`` appends an OPT RR to the additional section."""
+                  edns_do: bool = False, compress: bool = True) -> bytes:
+    """A DNS message; ``edns=SIZE`` appends an OPT RR (with DO if ``edns_do``) to the
+    additional section."""
     flags = ((qr << 15) | ((opcode & 0xF) << 11) | (aa << 10) | (tc << 9) | (rd << 8)
              | (ra << 7) | (ad << 5) | (cd << 4) | (rcode & 0xF))
-    extra = list(additional) + ([opt_rr(edns)] if edns is not None else [])
+    extra = list(additional) + ([opt_rr(edns, do=edns_do)] if edns is not None else [])
     w = _Writer(compress)
     w.buf += struct.pack("!6H", id & 0xFFFF, flags, len(questions), len(answers),
                          len(authority), len(extra))
@@ -398,6 +402,10 @@ class Query(NamedTuple):
     rd: bool
     edns: bool
     raw: bytes = b""
+    udp_size: int = 0  # the payload size the OPT record advertised (0: no OPT)
+    dnssec_ok: bool = False  # the OPT record's DO bit
+    cd: bool = False
+    port: int = 0  # the client's source port
 
 
 class _Fault:
@@ -456,6 +464,7 @@ class DNSServer:
         self._faults: List[_Fault] = []
         self._log: List[Query] = []
         self._compress = True
+        self._authentic = False
         self._generation = 0
         self.reset()
 
@@ -599,6 +608,17 @@ class DNSServer:
         with self._lock:
             self._compress = bool(value)
 
+    @property
+    def authentic(self) -> bool:
+        """Whether replies carry the AD bit (as a validating resolver's would)."""
+        with self._lock:
+            return self._authentic
+
+    @authentic.setter
+    def authentic(self, value: bool) -> None:
+        with self._lock:
+            self._authentic = bool(value)
+
     # -- faults
     def set_fault(self, mode: str, name: Optional[NameLike] = None,
                   qtype: Optional[Union[int, str]] = None, *, count: Optional[int] = None,
@@ -663,11 +683,13 @@ class DNSServer:
             self._faults = []
             self._log = []
             self._compress = True
+            self._authentic = False
             self._generation += 1
             self.errors.clear()
 
     # -- answering (called with raw query bytes in the server thread)
-    def _respond(self, query: bytes, transport: str) -> Tuple[Optional[bytes], float, bool]:
+    def _respond(self, query: bytes, transport: str,
+                 port: int = 0) -> Tuple[Optional[bytes], float, bool]:
         """Return ``(reply or None, delay seconds, close the TCP connection)``."""
         msg: Optional[Message] = None
         try:
@@ -687,9 +709,12 @@ class DNSServer:
         limit = 65535 if transport == "tcp" else max(512, opts[0].rclass) if opts else 512
         qname, qtype, qclass = msg.questions[0]
         key = _key(qname)
+        dnssec_ok = bool(opts and opts[0].ttl & EDNS_DO)
         with self._lock:
             self._log.append(Query(name_to_text(qname), qtype, qclass, transport, msg.id,
-                                   msg.flag("rd"), bool(opts), bytes(query)))
+                                   msg.flag("rd"), bool(opts), bytes(query),
+                                   opts[0].rclass if opts else 0, dnssec_ok, msg.flag("cd"),
+                                   port))
             self._logged.notify_all()
             fault = next((f for f in self._faults if f.matches(key, qtype, transport)), None)
             if fault is not None and fault.remaining is not None:
@@ -699,7 +724,8 @@ class DNSServer:
             mode = fault.mode if fault else "answer"
             header: Dict[str, Any] = dict(id=msg.id, opcode=msg.flags >> 11 & 0xF, aa=True, ra=True,
                           rd=msg.flag("rd"), cd=msg.flag("cd"), compress=self._compress,
-                          questions=msg.questions, edns=EDNS_PAYLOAD if opts else None)
+                          questions=msg.questions, edns=EDNS_PAYLOAD if opts else None,
+                          edns_do=dnssec_ok, ad=self._authentic)
             if mode in ("drop", "close"):
                 return None, 0.0, mode == "close"
             if mode == "raw":
@@ -716,7 +742,7 @@ class DNSServer:
                 return build_message(tc=True, **header), 0.0, False
             if header["opcode"] != 0:
                 return build_message(rcode=4, **header), 0.0, False
-            reply = build_message(**header, **self._lookup(key, qtype))
+            reply = build_message(**header, **self._lookup(key, qtype, dnssec_ok))
         if len(reply) > limit:
             reply = build_message(tc=True, **header)
         return reply, float(fault.opts["seconds"]) if fault else 0.0, False
@@ -725,13 +751,16 @@ class DNSServer:
         tables = (self._zone, *self._attached.values())
         return any(k[len(k) - len(key):] == key for table in tables for k in table)
 
-    def _lookup(self, key: Labels, qtype: int) -> Dict[str, Any]:
-        """Answer, authority, additional and rcode for a question, chasing CNAMEs."""
+    def _lookup(self, key: Labels, qtype: int, dnssec_ok: bool = False) -> Dict[str, Any]:
+        """Answer, authority, additional and rcode for a question, chasing CNAMEs; with
+        ``dnssec_ok``, an owner's RRSIG records come with its answers."""
         answers: List[RR] = []
         owners = [key]
         for hop in range(_MAX_CNAME_HOPS + 1):
             rrs = self._zone.get(owners[-1], [])
             matched = [rr for rr in rrs if qtype in (255, rr.rtype)]
+            if matched and dnssec_ok and qtype not in (46, 255):
+                matched += [rr for rr in rrs if rr.rtype == 46]
             cnames = [rr for rr in rrs if rr.rtype == 5] if qtype not in (5, 255) else []
             if matched or not cnames:
                 answers += matched
@@ -825,7 +854,7 @@ class DNSServer:
             self._guard(self._answer_udp, sock, query, peer)
 
     def _answer_udp(self, sock: socket.socket, query: bytes, peer: Any) -> None:
-        reply, delay, _ = self._respond(query, "udp")
+        reply, delay, _ = self._respond(query, "udp", peer[1])
         if reply is None:
             return
 
