@@ -40,6 +40,7 @@ from ._report import keep_interrupts_of, report
 from ._lib import caps, copy_bytes, lib
 from ._results import addrinfo_result, host_result
 from ._settings import deliver_server_state
+from .message import message_from_record
 from .errno import ARES_EBADRESP, ARES_SUCCESS
 from .records import BadResponse, NameInfoResult, parse_dns_response
 
@@ -244,6 +245,8 @@ _on_dnsrec = _completion(decode_dns_record, "a DNS query completion")
 #: Completes with the answer's wire bytes, decoded later by the receiver (or, for the
 #: rare answer c-ares cannot write out, with a DNSResult): see channel.query_wire.
 _on_dnsrec_wire = _completion(dns_record_wire, "a DNS query completion")
+#: Completes with a DNSMessage: see Channel.query_message.
+_on_message = _completion(message_from_record, "a DNS message completion")
 _on_host = _completion(host_result, "a gethostbyaddr completion")
 _complete_nameinfo = _completion(_nameinfo_result, "a getnameinfo completion")
 _complete_query = _completion(_parse_answer, "a DNS query completion")
@@ -310,6 +313,7 @@ def _make_thunks() -> Tuple[Any, ...]:
         (
             _on_dnsrec,
             _on_dnsrec_wire,
+            _on_message,
             _on_query,
             _on_host,
             _on_nameinfo,
@@ -322,6 +326,7 @@ def _make_thunks() -> Tuple[Any, ...]:
         return (
             _lib.DNSREC_CB(_on_dnsrec),
             _lib.DNSREC_CB(_on_dnsrec_wire),
+            _lib.DNSREC_CB(_on_message),
             _lib.QUERY_CB(_on_query),
             _lib.HOST_CB(_on_host),
             _lib.NAMEINFO_CB(_on_nameinfo),
@@ -340,6 +345,7 @@ def _make_thunks() -> Tuple[Any, ...]:
 (
     DNSREC_THUNK,
     DNSREC_WIRE_THUNK,
+    MESSAGE_THUNK,
     QUERY_THUNK,
     HOST_THUNK,
     NAMEINFO_THUNK,

@@ -481,64 +481,56 @@ def parse_dns_response(
     try:
         pos = _read_name(msg, 12, cache)[1]
         qclass = _HH.unpack_from(msg, pos)[1]
-        decoders = _DECODERS
         if qclass not in _QUESTION_CLASSES:
             raise BadResponse("question class not accepted by c-ares")
         pos += 4
         if ancount + nscount + arcount > (size - pos) // _MIN_RR_LEN:
             raise BadResponse("more records announced than the message can hold")
-        pos = _read_records(msg, pos, ancount, answer, cache, False, decoders)
+        pos = _read_records(msg, pos, ancount, answer, cache, False)
         if written_by_cares and (nscount or arcount):
             # c-ares parsed this message before writing it out: it is well formed.
             # Most callers never read these sections; decode them on first use.
             result: DNSResult = object.__new__(DNSResult)
             result.answer = answer
             result.__dict__["_rest"] = functools.partial(
-                _read_rest_later, msg, pos, nscount, arcount, cache, decoders
+                _read_rest_later, msg, pos, nscount, arcount, cache
             )
             return result
-        authority, additional = _read_rest(msg, pos, nscount, arcount, cache, decoders)
+        authority, additional = _read_rest(msg, pos, nscount, arcount, cache)
     except (IndexError, struct.error):
         raise BadResponse("message truncated") from None
     return DNSResult(answer, authority, additional)
 
 
 def _read_rest_later(
-    msg: bytes, pos: int, nscount: int, arcount: int, cache: _NameCache,
-    decoders: dict[int, _Decoder],
+    msg: bytes, pos: int, nscount: int, arcount: int, cache: _NameCache
 ) -> tuple[list[DNSRecord], list[DNSRecord]]:
     try:
-        return _read_rest(msg, pos, nscount, arcount, cache, decoders)
+        return _read_rest(msg, pos, nscount, arcount, cache)
     except (IndexError, struct.error):  # pragma: no cover - c-ares wrote it
         raise BadResponse("message truncated") from None
 
 
 def _read_rest(
-    msg: bytes, pos: int, nscount: int, arcount: int, cache: _NameCache,
-    decoders: dict[int, _Decoder],
+    msg: bytes, pos: int, nscount: int, arcount: int, cache: _NameCache
 ) -> tuple[list[DNSRecord], list[DNSRecord]]:
     """The authority and additional sections, from ``pos`` (just after the answers)."""
     authority: list[DNSRecord] = []
     additional: list[DNSRecord] = []
-    pos = _read_records(msg, pos, nscount, authority, cache, False, decoders)
-    _read_records(msg, pos, arcount, additional, cache, True, decoders)
+    pos = _read_records(msg, pos, nscount, authority, cache, False)
+    _read_records(msg, pos, arcount, additional, cache, True)
     return authority, additional
 
 
 def _read_records(
-    msg: bytes,
-    pos: int,
-    count: int,
-    records: list[DNSRecord],
-    cache: _NameCache,
-    additional: bool,
-    decoders: dict[int, _Decoder],
+    msg: bytes, pos: int, count: int, records: list[DNSRecord], cache: _NameCache, additional: bool
 ) -> int:
     """Decode ``count`` RRs from ``pos`` into ``records``; return the offset after them.
 
     ``additional``: the additional section, the only one that may hold (one) OPT RR.
     """
     size = len(msg)
+    decoders = _DECODERS
     checkers = _CHECKERS
     classes = _RR_CLASSES
     type_a, class_in = C.QUERY_TYPE_A, C.QUERY_CLASS_IN

@@ -29,13 +29,14 @@ from . import _background, _lib, _lifetime, _requests, _settings
 from ._args import c_string, check_c_int, check_int, parse_ip
 from ._lifetime import DESTROYED, REOPEN, Core, add_live_core, destroyer, next_token
 from ._cstructs import add_string_options, build_options, sockaddr_for
-from ._lib import caps, copy_bytes, lib
+from ._lib import caps, copy_bytes, lib, since
 from ._requests import (
     ADDRINFO_THUNK,
     CANCEL_REENTRANT,
     DNSREC_THUNK,
     DNSREC_WIRE_THUNK,
     HOST_THUNK,
+    MESSAGE_THUNK,
     NAMEINFO_THUNK,
     SERVER_STATE_THUNK,
     SOCK_STATE_THUNK,
@@ -47,13 +48,14 @@ from ._requests import (
     register,
 )
 from ._results import servers_from_nodes
+from .message import build_query, check_code
 from .constants import (
     ARES_FLAG_NORECURSE,
+    DNS_FLAG_CD,
     DNS_FLAG_RD,
-    OPCODE_QUERY,
+    EDNS_PACKET_SIZE_DEFAULT,
     QUERY_CLASSES,
     QUERY_TYPES,
-    RCODE_NOERROR,
 )
 from .errno import (
     ARES_EBADNAME,
@@ -145,6 +147,7 @@ class Channel:
         # What a forked child rebuilds the channel from (see _lifetime.Core._reopen).
         settings = {name: value for name, value in locals().items() if name != "self"}
         self._core: Optional[Core] = None
+        self._edns_size = edns_packet_size or EDNS_PACKET_SIZE_DEFAULT  # for query_message
         self._in_flight = InFlight()
         self._flags = 0 if flags is None else flags
 
@@ -308,21 +311,46 @@ class Channel:
         self, ptr: Any, name: bytes, query_type: int, query_class: int, request_id: int
     ) -> int:
         flags = 0 if self._flags & ARES_FLAG_NORECURSE else DNS_FLAG_RD
-        record = _lib.dns_record_p()
-        status = lib.ares_dns_record_create(
-            byref(record), 0, flags, OPCODE_QUERY, RCODE_NOERROR
-        )
+        status, record = build_query(name, query_type, query_class, flags, None)
         if status != ARES_SUCCESS:
             complete(request_id, None, status)
-            return int(status)
+            return status
         try:
-            status = lib.ares_dns_record_query_add(record, name, query_type, query_class)
-            if status != ARES_SUCCESS:
-                complete(request_id, None, status)
-                return int(status)
             return int(lib.ares_search_dnsrec(ptr, record, DNSREC_THUNK, request_id))
         finally:
             lib.ares_dns_record_destroy(record)
+
+    def query_message(
+        self,
+        name: Any,
+        query_type: int,
+        *,
+        query_class: int = 1,
+        recursion_desired: bool = True,
+        checking_disabled: bool = False,
+        dnssec_ok: bool = False,
+        callback: Callback,
+    ) -> None:
+        """One question of any type (a number: 48 is DNSKEY) with these header bits and
+        EDNS (``dnssec_ok``: DO); the callback gets a DNSMessage (README, "The DNS message")."""
+        _check_callable(callback)
+        query_type, query_class = check_code(query_type, "query_type"), check_code(query_class, "query_class")
+        if not caps.dnsrec:
+            _not_available("query_message()", _settings.version_text(since("ares_send_dnsrec")))
+        flags = (DNS_FLAG_RD if recursion_desired else 0) | (DNS_FLAG_CD if checking_disabled else 0)
+        with self._c() as ptr:
+            edns = (self._edns_size, bool(dnssec_ok))
+            status, record = build_query(name, query_type, query_class, flags, edns)
+            if status == ARES_SUCCESS:
+                request_id = register(self, self._in_flight, callback)
+                try:
+                    status = lib.ares_send_dnsrec(ptr, record, MESSAGE_THUNK, request_id, None)
+                finally:
+                    lib.ares_dns_record_destroy(record)
+                if status != ARES_SUCCESS:
+                    forget(request_id)
+        if status != ARES_SUCCESS:
+            _raise_status(status)
 
     def getaddrinfo(
         self,

@@ -133,6 +133,10 @@ OPCODE_QUERY = 0
 RCODE_NOERROR = 0
 DNS_FLAG_RD = 1 << 3
 DNS_FLAG_CD = 1 << 6  # ares_dns_flags_t numbering, not the wire's
+#: The header bits of a DNS message on the wire (RFC 1035 4.1.1, RFC 4035 AD/CD):
+#: name -> bit of the 16-bit flags word; the opcode is bits 11-14, the rcode bits 0-3.
+HEADER_BITS: Dict[str, int] = {"qr": 15, "aa": 10, "tc": 9, "rd": 8, "ra": 7, "ad": 5, "cd": 4}
+OPCODE_SHIFT = 11
 
 RR_OPT_UDP_SIZE = 4101
 RR_OPT_VERSION = 4103
@@ -183,5 +187,6 @@ RR_CAA_VALUE = 25703
 SERVER_RETRY_CHANCE_DEFAULT = 10
 SERVER_RETRY_DELAY_DEFAULT = 5.0
 #: EDNS UDP payload sizes: RFC 6891 forbids advertising less than 512.
+EDNS_PACKET_SIZE_DEFAULT = 1232  # c-ares's, the DNS Flag Day 2020 size
 EDNS_PACKET_SIZE_MIN = 512
 EDNS_PACKET_SIZE_MAX = 0xFFFF

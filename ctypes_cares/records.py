@@ -35,6 +35,10 @@ __all__ = (
     "HTTPSRecordData",
     "SVCBRecordData",
     "URIRecordData",
+    "RawRecordData",
+    "DNSFlags",
+    "EDNS",
+    "DNSMessage",
     "HostResult",
     "NameInfoResult",
     "AddrInfoNode",
@@ -226,6 +230,61 @@ class AddrInfoResult:
     nodes: list[AddrInfoNode]
 
 
+
+
+# -- Channel.query_message (an extension: pycares has no such result) ----------------
+
+
+@dataclasses.dataclass
+class RawRecordData:
+    """The rdata of a record type ctypes_cares does not decode (DNSKEY, RRSIG, DS, ...)."""
+
+    data: bytes
+
+
+@dataclasses.dataclass
+class DNSFlags:
+    """The header bits of a DNS message."""
+
+    qr: bool
+    aa: bool
+    tc: bool
+    rd: bool
+    ra: bool
+    ad: bool
+    cd: bool
+
+
+@dataclasses.dataclass
+class EDNS:
+    """The OPT record of a message (RFC 6891)."""
+
+    udp_size: int
+    version: int
+    dnssec_ok: bool
+    options: list[tuple[int, bytes]]  # (option code, raw value), in wire order
+
+
+@dataclasses.dataclass
+class DNSMessage:
+    """A whole DNS answer: header, sections, EDNS, and the message as bytes.
+
+    ``rcode`` includes the EDNS extended bits.  The sections hold :class:`DNSRecord`
+    objects as in :class:`DNSResult` (SVCB as :class:`SVCBRecordData`); a type not
+    decoded has :class:`RawRecordData`; the OPT record is ``edns``, not a record.
+    ``raw``: the message as c-ares writes it back out (same content as received; the
+    name compression may differ).
+    """
+
+    id: int
+    flags: DNSFlags
+    opcode: int
+    rcode: int
+    answer: list[DNSRecord]
+    authority: list[DNSRecord]
+    additional: list[DNSRecord]
+    edns: Optional[EDNS]
+    raw: bytes
 
 
 class BadResponse(ValueError):
