@@ -60,10 +60,12 @@ from ._cli_output import (
     format_dns_result,
     format_host_result,
     json_line,
+    message_status,
     status_name,
     type_name,
 )
 from .errno import strerror
+from .records import DNSMessage
 
 __all__ = ("main",)
 
@@ -179,6 +181,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DOMAIN",
         help="search domain for --search, repeatable (default: the system's)",
     )
+    parser.add_argument(
+        "--dnssec", action="store_true", help="set the DO bit: ask for DNSSEC records (RRSIG)"
+    )
+    parser.add_argument(
+        "--cd", action="store_true", help="set the CD bit: the server should not validate"
+    )
     parser.add_argument("--json", action="store_true", help="one JSON object per query")
     parser.add_argument(
         "-x", dest="reverse", metavar="ADDRESS", help="reverse lookup (gethostbyaddr)"
@@ -216,6 +224,10 @@ class _Plan:
 def _plan(parser: argparse.ArgumentParser, args: argparse.Namespace) -> _Plan:
     plan = _Plan()
     positionals = ([args.name] if args.name is not None else []) + list(args.types)
+    if (args.dnssec or args.cd) and (args.search or args.reverse is not None or args.addrinfo):
+        parser.error("--dnssec and --cd apply to plain queries only (not --search, -x, --addrinfo)")
+    if (args.dnssec or args.cd) and not capabilities.dnsrec:
+        parser.error(f"--dnssec and --cd need c-ares >= 1.28 (ares_send_dnsrec); this is {ARES_VERSION}")
     if args.reverse is not None or args.addrinfo:
         if args.reverse is not None and args.addrinfo:
             parser.error("-x and --addrinfo are exclusive")
@@ -283,6 +295,8 @@ class _Outcome:
         if not self.done:
             self.result = result
             self.status = 0 if status is None else status
+            if isinstance(result, DNSMessage):  # NXDOMAIN, NODATA: as query() reports them
+                self.status = message_status(result)
             self.done = True
 
     def submit(self, request: Callable[..., None], *args: Any, **kwargs: Any) -> None:
@@ -388,7 +402,9 @@ def _submit_all(args: argparse.Namespace, plan: _Plan, channel: Channel) -> List
         )
         job.outcome.submit(channel.getaddrinfo, name, args.port, family=FAMILIES[family])
         return [job]
-    request = channel.search if args.search else channel.query
+    request: Callable[..., None] = channel.search if args.search else channel.query
+    if not args.search and capabilities.dnsrec:  # the header too: dig's flags line
+        request = functools.partial(channel.query_message, checking_disabled=args.cd, dnssec_ok=args.dnssec)
     jobs = []
     for qtype in plan.types:
         query = {

@@ -41,7 +41,14 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 from . import constants as C
 from .errno import (
     _ARES_ENOSERVER,
+    ARES_EBADRESP,
     ARES_ECONNREFUSED,
+    ARES_EFORMERR,
+    ARES_ENODATA,
+    ARES_ENOTFOUND,
+    ARES_ENOTIMP,
+    ARES_EREFUSED,
+    ARES_ESERVFAIL,
     ARES_ETIMEOUT,
     errorcode,
     strerror,
@@ -53,6 +60,7 @@ from .records import (
     ARecordData,
     CAARecordData,
     CNAMERecordData,
+    DNSMessage,
     DNSRecord,
     DNSResult,
     HostResult,
@@ -61,6 +69,7 @@ from .records import (
     NAPTRRecordData,
     NSRecordData,
     PTRRecordData,
+    RawRecordData,
     SOARecordData,
     SRVRecordData,
     TLSARecordData,
@@ -118,7 +127,7 @@ SVC_KEYS: Dict[int, str] = {
 
 
 def type_name(rtype: int) -> str:
-    return TYPE_NAMES.get(rtype) or f"TYPE{rtype}"
+    return TYPE_NAMES.get(rtype) or C.OTHER_TYPE_NAMES.get(rtype) or f"TYPE{rtype}"
 
 
 def class_name(rclass: int) -> str:
@@ -263,6 +272,8 @@ def rdata_text(data: Any) -> str:
         return f"{data.priority} {data.weight} {quote(data.target)}"
     if isinstance(data, CAARecordData):
         return f"{data.critical} {data.tag} {quote(data.value)}"
+    if isinstance(data, RawRecordData):  # RFC 3597's generic form
+        return f"\\# {len(data.data)} {data.data.hex().upper()}".rstrip()
     return repr(data)  # pragma: no cover - every type the binding decodes is above
 
 
@@ -296,8 +307,9 @@ def _record_row(record: DNSRecord) -> Row:
     )
 
 
-def format_dns_result(qname: str, qtype: int, qclass: int, result: DNSResult) -> str:
-    """The dig-like listing of one answered query (question + non-empty sections)."""
+def format_dns_result(qname: str, qtype: int, qclass: int, result: Any) -> str:
+    """The dig-like listing of one answered query (question + non-empty sections); for
+    a DNSMessage, dig's ``;; flags:`` line first."""
     question: Row = (";" + _question_name(qname), "", class_name(qclass), type_name(qtype), "")
     sections = [
         ("ANSWER", result.answer),
@@ -306,13 +318,40 @@ def format_dns_result(qname: str, qtype: int, qclass: int, result: DNSResult) ->
     ]
     rows = [question] + [_record_row(r) for _, records in sections for r in records]
     lines = _aligned(rows)
-    out = [";; QUESTION SECTION:", lines[0]]
+    out = [flags_line(result), ""] if isinstance(result, DNSMessage) else []
+    out += [";; QUESTION SECTION:", lines[0]]
     index = 1
     for title, records in sections:
         if records:
             out += ["", f";; {title} SECTION:"] + lines[index : index + len(records)]
             index += len(records)
     return "\n".join(out)
+
+
+def flags_line(message: DNSMessage) -> str:
+    """dig's ``;; flags: qr rd ra ad; QUERY: 1, ANSWER: ...`` (the OPT record counts)."""
+    flags = " ".join(name for name, value in vars(message.flags).items() if value)
+    additional = len(message.additional) + (message.edns is not None)
+    return (
+        f";; flags: {flags}; QUERY: 1, ANSWER: {len(message.answer)}, "
+        f"AUTHORITY: {len(message.authority)}, ADDITIONAL: {additional}"
+    )
+
+
+_RCODE_STATUS = {
+    C.RCODE_FORMERR: ARES_EFORMERR,
+    C.RCODE_SERVFAIL: ARES_ESERVFAIL,
+    C.RCODE_NXDOMAIN: ARES_ENOTFOUND,
+    C.RCODE_NOTIMP: ARES_ENOTIMP,
+    C.RCODE_REFUSED: ARES_EREFUSED,
+}
+
+
+def message_status(message: DNSMessage) -> int:
+    """The status c-ares's query functions report for this answer (0: answered)."""
+    if message.rcode != C.RCODE_NOERROR:
+        return _RCODE_STATUS.get(message.rcode, ARES_EBADRESP)
+    return 0 if message.answer else ARES_ENODATA
 
 
 def _question_name(name: str) -> str:
@@ -413,7 +452,7 @@ def json_record(record: DNSRecord) -> Dict[str, Any]:
 
 
 def json_result(result: Any) -> Any:
-    if isinstance(result, DNSResult):
+    if isinstance(result, (DNSResult, DNSMessage)):
         return {
             "answer": [json_record(r) for r in result.answer],
             "authority": [json_record(r) for r in result.authority],
@@ -430,6 +469,14 @@ def json_line(query: Dict[str, Any], status: int, result: Any) -> str:
         "error": error,
         "result": json_result(result) if status == 0 else None,
     }
+    if status == 0 and isinstance(result, DNSMessage):  # the header, from query_message
+        obj["header"] = {
+            "id": result.id,
+            "flags": vars(result.flags),
+            "opcode": result.opcode,
+            "rcode": result.rcode,
+            "edns": _json_value(result.edns),
+        }
     return json.dumps(obj)
 
 

@@ -131,6 +131,11 @@ SECTION_AUTHORITY = 2
 SECTION_ADDITIONAL = 3
 OPCODE_QUERY = 0
 RCODE_NOERROR = 0
+RCODE_FORMERR = 1
+RCODE_SERVFAIL = 2
+RCODE_NXDOMAIN = 3
+RCODE_NOTIMP = 4
+RCODE_REFUSED = 5
 DNS_FLAG_RD = 1 << 3
 DNS_FLAG_CD = 1 << 6  # ares_dns_flags_t numbering, not the wire's
 #: The header bits of a DNS message on the wire (RFC 1035 4.1.1, RFC 4035 AD/CD):
@@ -180,6 +185,12 @@ RR_URI_TARGET = 25603
 RR_CAA_CRITICAL = 25701
 RR_CAA_TAG = 25702
 RR_CAA_VALUE = 25703
+
+#: Names of types query() does not take, for printing (Channel.query_message takes any).
+OTHER_TYPE_NAMES: Dict[int, str] = {
+    TYPE_OPT: "OPT", 43: "DS", 46: "RRSIG", 47: "NSEC", 48: "DNSKEY", 50: "NSEC3",
+    QUERY_TYPE_SVCB: "SVCB",
+}
 
 # -- Channel settings: what c-ares does when a setting is not given -------------------------
 #: ARES_OPT_SERVER_FAILOVER's defaults (ares_init_options(3)): retry a failed server on

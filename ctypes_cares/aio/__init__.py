@@ -45,10 +45,13 @@ from typing import (
     Optional,
     Sequence,
     Tuple,
+    Union,
 )
 
 import ctypes_cares as pycares
 from ..channel import query_wire
+from ..constants import QUERY_TYPE_SVCB
+from ..records import DNSMessage
 
 from . import error
 from ._driver import LoopDriver, complete, dns_error, settled_without_result
@@ -377,6 +380,38 @@ class DNSResolver(LoopDriver):
             self._reject(fut, exc)
         self._after_submit()
         return fut
+
+    def query_message(
+        self,
+        host: str,
+        qtype: Union[str, int],
+        qclass: Optional[str] = None,
+        *,
+        recursion_desired: bool = True,
+        checking_disabled: bool = False,
+        dnssec_ok: bool = False,
+    ) -> "asyncio.Future[DNSMessage]":
+        """Like :meth:`query_dns`, but the future gets the whole ``DNSMessage`` (header
+        bits, rcode, EDNS, raw rdata of other types): an extension, c-ares >= 1.28.
+
+        ``qtype`` is a name as for :meth:`query_dns` or 'SVCB', or any type number (48:
+        DNSKEY); the keywords are :meth:`ctypes_cares.Channel.query_message`'s.
+        """
+        if isinstance(qtype, int) and not isinstance(qtype, bool):
+            code = qtype
+        elif str(qtype).upper() == "SVCB":
+            code = QUERY_TYPE_SVCB
+        else:
+            code = _qtype_code(qtype)
+        if self._closed:
+            raise _closed_error()
+        fut, callback = self._get_future_callback()
+        return self._submit(
+            fut, "query_message", host, code,
+            query_class=1 if qclass is None else _qclass_code(qclass),
+            recursion_desired=recursion_desired, checking_disabled=checking_disabled,
+            dnssec_ok=dnssec_ok, callback=callback,
+        )
 
     def query(self, host: str, qtype: str, qclass: Optional[str] = None) -> "asyncio.Future[Any]":
         """Deprecated: like :meth:`query_dns`, but with pycares-4 shaped results.
