@@ -400,14 +400,6 @@ PROTOTYPES: Tuple[Proto, ...] = (
     # ares_status_t ares_dns_record_query_add(ares_dns_record_t *dnsrec, const char *name,
     #     ares_dns_rec_type_t qtype, ares_dns_class_t qclass);
     Proto("ares_dns_record_query_add", c_int, [dns_record_p, c_char_p, c_int, c_int], (1, 22, 0)),
-    # ares_status_t ares_dns_record_query_get(const ares_dns_record_t *dnsrec, size_t idx,
-    #     const char **name, ares_dns_rec_type_t *qtype, ares_dns_class_t *qclass);
-    Proto(
-        "ares_dns_record_query_get",
-        c_int,
-        [c_void_p, c_size_t, POINTER(c_char_p), POINTER(c_int), POINTER(c_int)],
-        (1, 22, 0),
-    ),
     # void ares_dns_record_destroy(ares_dns_record_t *dnsrec);
     Proto("ares_dns_record_destroy", None, [dns_record_p], (1, 22, 0)),
     # ares_status_t ares_dns_write(const ares_dns_record_t *dnsrec, unsigned char **buf,
@@ -487,14 +479,6 @@ PROTOTYPES: Tuple[Proto, ...] = (
 )
 
 
-def since(name: str) -> Tuple[int, int, int]:
-    """The first c-ares release that has the optional function ``name`` (its table row)."""
-    for proto in PROTOTYPES:
-        if proto.name == name and proto.since is not None:
-            return proto.since
-    raise KeyError(f"{name} is not an optional function of the prototype table")
-
-
 class MissingSymbols(ImportError):
     """The loaded library lacks functions every supported c-ares release has."""
 
@@ -532,6 +516,11 @@ class Functions:
     ares_search: Callable[[Any, Optional[bytes], int, int, Any, Any], None]
     ares_query_dnsrec: Callable[[Any, Optional[bytes], int, int, Any, Any, Any], int]
     ares_search_dnsrec: Callable[[Any, Any, Any, Any], int]
+    ares_send_dnsrec: Callable[[Any, Any, Any, Any, Any], int]
+    ares_set_server_state_callback: Callable[[Any, Any, Any], None]
+    ares_dns_record_rr_add: Callable[[Any, Any, int, Optional[bytes], int, int, int], int]
+    ares_dns_rr_set_u8: Callable[[Any, int, int], int]
+    ares_dns_rr_set_u16: Callable[[Any, int, int], int]
     ares_dns_record_create: Callable[[Any, int, int, int, int], int]
     ares_dns_record_query_add: Callable[[Any, Optional[bytes], int, int], int]
     ares_dns_record_destroy: Callable[[Any], None]

@@ -35,6 +35,14 @@ Version = Tuple[int, int, int]
 ServerStateCallback = Callable[[str, bool, int], Any]
 
 
+def _since(function: str) -> Version:
+    """The ``since`` of ``function``'s row in the prototype table (written there only)."""
+    for proto in _lib.PROTOTYPES:
+        if proto.name == function and proto.since is not None:
+            return proto.since
+    raise KeyError(f"{function} is not an optional function of the prototype table")
+
+
 class Setting(NamedTuple):
     optmask: int  # ARES_OPT_* bit (0: not an ares_options field)
     since: Version  # first c-ares release that honours it
@@ -49,12 +57,17 @@ SETTINGS: Dict[str, Setting] = {
     "edns_packet_size": Setting(_lib.ARES_OPT_EDNSPSZ, (1, 10, 0)),
     "server_retry_chance": Setting(_lib.ARES_OPT_SERVER_FAILOVER, (1, 29, 0)),
     "server_retry_delay": Setting(_lib.ARES_OPT_SERVER_FAILOVER, (1, 29, 0)),
-    "server_state_cb": Setting(0, _lib.since("ares_set_server_state_callback")),
+    "server_state_cb": Setting(0, _since("ares_set_server_state_callback")),
 }
 
 
 def version_text(version: Version) -> str:
     return ".".join(map(str, version))
+
+
+def release_of(function: str) -> str:
+    """``"X.Y.Z"``: the first c-ares release with the optional ``function``."""
+    return version_text(_since(function))
 
 
 def refuse_unsupported(values: Dict[str, Any], refuse: Callable[[str, str], None]) -> None:

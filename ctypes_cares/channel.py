@@ -29,7 +29,7 @@ from . import _background, _lib, _lifetime, _requests, _settings
 from ._args import c_string, check_c_int, check_int, parse_ip
 from ._lifetime import DESTROYED, REOPEN, Core, add_live_core, destroyer, next_token
 from ._cstructs import add_string_options, build_options, sockaddr_for
-from ._lib import caps, copy_bytes, lib, since
+from ._lib import caps, copy_bytes, lib
 from ._requests import (
     ADDRINFO_THUNK,
     CANCEL_REENTRANT,
@@ -336,7 +336,7 @@ class Channel:
         _check_callable(callback)
         query_type, query_class = check_code(query_type, "query_type"), check_code(query_class, "query_class")
         if not caps.dnsrec:
-            _not_available("query_message()", _settings.version_text(since("ares_send_dnsrec")))
+            _not_available("query_message()", _settings.release_of("ares_send_dnsrec"))
         flags = (DNS_FLAG_RD if recursion_desired else 0) | (DNS_FLAG_CD if checking_disabled else 0)
         with self._c() as ptr:
             edns = (self._edns_size, bool(dnssec_ok))

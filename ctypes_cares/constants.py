@@ -141,7 +141,7 @@ DNS_FLAG_CD = 1 << 6  # ares_dns_flags_t numbering, not the wire's
 #: The header bits of a DNS message on the wire (RFC 1035 4.1.1, RFC 4035 AD/CD):
 #: name -> bit of the 16-bit flags word; the opcode is bits 11-14, the rcode bits 0-3.
 HEADER_BITS: Dict[str, int] = {"qr": 15, "aa": 10, "tc": 9, "rd": 8, "ra": 7, "ad": 5, "cd": 4}
-OPCODE_SHIFT = 11
+HEADER_OPCODE_SHIFT = 11
 
 RR_OPT_UDP_SIZE = 4101
 RR_OPT_VERSION = 4103

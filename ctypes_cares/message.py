@@ -136,7 +136,7 @@ def _parse(raw: bytes) -> DNSMessage:
     return DNSMessage(
         id=msg_id,
         flags=flags,
-        opcode=bits >> C.OPCODE_SHIFT & 0xF,
+        opcode=bits >> C.HEADER_OPCODE_SHIFT & 0xF,
         rcode=extended_rcode << 4 | bits & 0xF,
         answer=sections[0],
         authority=sections[1],

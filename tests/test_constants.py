@@ -18,7 +18,7 @@ import ctypes_cares
 from ctypes_cares import _lib, constants, errno
 
 HEADERS = Path(__file__).resolve().parent.parent / "c-ares" / "include"
-_DEFINE = re.compile(r"^#define\s+(ARES_[A-Z0-9_]+)\s+(.+?)\s*(?:/\*.*)?$")
+_DEFINE = re.compile(r"^#define\s+(ARES_[A-Za-z0-9_]+)\s+(.+?)\s*(?:/\*.*)?$")
 _ENUM_ITEM = re.compile(r"^\s*(ARES_[A-Z0-9_]+)\s*=\s*([^,/]+?)\s*,?\s*(?:/[*/].*)?$")
 _SAFE = re.compile(r"^[\sA-Z0-9_()<<*+|-]+$")
 
@@ -66,7 +66,7 @@ def _ours() -> Iterator[Tuple[str, str, int]]:
     for name, value in vars(constants).items():
         if not isinstance(value, int) or name.startswith("_"):
             continue
-        if name.startswith(("ARES_FLAG_", "ARES_NI_", "ARES_AI_")):
+        if name.startswith(("ARES_FLAG_", "ARES_NI_", "ARES_AI_", "ARES_SERV_STATE_")):
             yield name, name, value
         elif name.startswith("QUERY_TYPE_"):
             yield name, "ARES_REC_TYPE_" + name[len("QUERY_TYPE_"):], value
@@ -77,8 +77,8 @@ def _ours() -> Iterator[Tuple[str, str, int]]:
             yield name, "ARES_CLASS_" + cname[name[len("QUERY_CLASS_"):]], value
         elif name.startswith(("SECTION_", "OPCODE_", "RCODE_", "RR_")):
             yield name, "ARES_" + name, value
-        elif name == "DNS_FLAG_RD":
-            yield name, "ARES_FLAG_RD", value
+        elif name in ("DNS_FLAG_RD", "DNS_FLAG_CD"):
+            yield name, "ARES_FLAG_" + name[-2:], value
     for name, value in vars(_lib).items():
         if name.startswith("ARES_OPT_") and isinstance(value, int):
             yield f"_lib.{name}", name, value
