@@ -305,6 +305,28 @@ def test_edns_opt_echoed(dns_server: DNSServer) -> None:
     assert ask(dns_server, "e.example").additional == []
 
 
+def test_dnssec_bits_recorded_and_answered(dns_server: DNSServer) -> None:
+    dns_server.add("s.example", "A", "10.0.0.1")
+    dns_server.add("s.example", "RRSIG", b"signature")
+    dns_server.add("s.example", "DNSKEY", b"key")
+    dns_server.authentic = True
+    query = build_message(7, qr=False, rd=True, cd=True, questions=[("s.example", "A")],
+                          edns=1400, edns_do=True)
+    reply = udp_ask(dns_server, query)
+    assert reply is not None
+    msg = parse_message(reply)
+    assert msg.flag("ad") and msg.flag("cd")
+    assert [rr.rtype for rr in msg.answers] == [1, 46]  # DO: the owner's RRSIG too
+    assert msg.additional[0].ttl & 0x8000  # DO echoed
+    [logged] = dns_server.queries
+    assert (logged.udp_size, logged.dnssec_ok, logged.cd) == (1400, True, True)
+    assert logged.port > 0
+    assert [rr.rtype for rr in ask(dns_server, "s.example").answers] == [1]  # no DO: no RRSIG
+    assert [rr.rdata for rr in ask(dns_server, "s.example", "DNSKEY").answers] == [b"key"]
+    dns_server.reset()
+    assert dns_server.authentic is False
+
+
 def test_udp_truncation_and_tcp(dns_server: DNSServer) -> None:
     for i in range(8):
         dns_server.add("big.example", "TXT", f"{i}" * 100)
