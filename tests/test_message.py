@@ -15,6 +15,7 @@ import ctypes_cares as cares
 from capabilities import needs
 from cares_helpers import ChannelFactory, Requester, run_python
 from ctypes_cares import _lib, aio
+from ctypes_cares.constants import QUERY_TYPE_SVCB
 from ctypes_cares.errno import ARES_ENOTIMP
 from ctypes_cares.message import parse_dns_message
 from ctypes_cares.records import (
@@ -83,7 +84,7 @@ def test_any_type_by_number_round_trips_as_raw_rdata(
     message = resolve.result(channel.query_message, "example", DNSKEY)
     assert [(r.name, r.type, r.data) for r in message.answer] == [("example", DNSKEY, RawRecordData(KEY))]
     dns_server.add("_svc.example", "SVCB", (1, "svc.example", [(3, b"\x01\xbb")]))
-    message = resolve.result(channel.query_message, "_svc.example", cares.QUERY_TYPE_SVCB)
+    message = resolve.result(channel.query_message, "_svc.example", QUERY_TYPE_SVCB)
     assert message.answer[0].data == SVCBRecordData(1, "svc.example", [(3, b"\x01\xbb")])
 
 
@@ -107,7 +108,8 @@ def test_servfail_is_data_with_nocheckresp(
 
 
 def test_bad_arguments(channel: cares.Channel) -> None:
-    for bad_type, error in ((-1, ValueError), (65536, ValueError), ("A", TypeError), (True, TypeError)):
+    bad_types: Any = ((-1, ValueError), (65536, ValueError), ("A", TypeError), (True, TypeError))
+    for bad_type, error in bad_types:
         with pytest.raises(error):
             channel.query_message("www.example", bad_type, callback=lambda r, e: None)
     with pytest.raises(TypeError):
