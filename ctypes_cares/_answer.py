@@ -18,6 +18,7 @@ Must be called while the record is still valid, i.e. inside the completion callb
 from __future__ import annotations
 
 import socket
+import struct
 import threading
 from ctypes import byref, c_size_t, c_void_p
 from typing import Any, Callable, Dict, List, Optional, Union
@@ -31,13 +32,17 @@ from .records import (
     BadResponse,
     CAARecordData,
     CNAMERecordData,
+    DNSFlags,
+    DNSMessage,
     DNSRecord,
     DNSResult,
+    EDNS,
     HTTPSRecordData,
     MXRecordData,
     NAPTRRecordData,
     NSRecordData,
     PTRRecordData,
+    RawRecordData,
     SOARecordData,
     SRVRecordData,
     TLSARecordData,
@@ -46,7 +51,9 @@ from .records import (
     parse_dns_response,
 )
 
-__all__ = ["decode_dns_record", "dns_record_wire", "walk"]
+from ._wire import DECODERS_WITH_SVCB, _NameCache, _read_name, _read_params
+
+__all__ = ["decode_dns_record", "dns_record_wire", "message_from_record", "parse_dns_message", "walk"]
 
 
 def decode_dns_record(record: Optional[int]) -> DNSResult:
@@ -222,3 +229,69 @@ def walk(record: int) -> DNSResult:
             )
         sections.append(records)
     return DNSResult(*sections)
+
+
+# -- Channel.query_message: the whole answer --------------------------------------------
+
+_HEADER = struct.Struct("!6H")
+_QUESTION_FIXED = 4  # type, class
+_RR_FIXED = struct.Struct("!HHIH")
+
+
+def message_from_record(record: Optional[int]) -> DNSMessage:
+    """The answer record c-ares parsed, as a DNSMessage (inside the completion callback)."""
+    wire = dns_record_wire(record)
+    if not isinstance(wire, bytes):  # pragma: no cover - c-ares could not write it out
+        raise BadResponse("c-ares cannot write this answer out")
+    return parse_dns_message(wire)
+
+
+def parse_dns_message(raw: bytes) -> DNSMessage:
+    """Decode a DNS message; BadResponse if it is malformed."""
+    try:
+        return _parse(raw)
+    except (IndexError, struct.error):
+        raise BadResponse("message truncated") from None
+
+
+def _parse(raw: bytes) -> DNSMessage:
+    msg_id, bits, qdcount, ancount, nscount, arcount = _HEADER.unpack_from(raw)
+    cache: _NameCache = {}
+    pos = _HEADER.size
+    for _ in range(qdcount):
+        pos = _read_name(raw, pos, cache)[1] + _QUESTION_FIXED
+    sections: List[List[DNSRecord]] = []
+    edns: Optional[EDNS] = None
+    extended_rcode = 0
+    for count in (ancount, nscount, arcount):
+        records: List[DNSRecord] = []
+        for _ in range(count):
+            name, pos = _read_name(raw, pos, cache)
+            rtype, rclass, ttl, rdlength = _RR_FIXED.unpack_from(raw, pos)
+            pos += _RR_FIXED.size
+            end = pos + rdlength
+            if end > len(raw):
+                raise BadResponse("record data runs past the end of the message")
+            if rtype == C.TYPE_OPT:
+                # class: the UDP size; TTL: extended rcode, version, flags (RFC 6891 6.1.3)
+                extended_rcode = ttl >> 24
+                options = _read_params(raw, pos, end)
+                edns = EDNS(rclass, ttl >> 16 & 0xFF, bool(ttl & C.EDNS_FLAG_DO), options)
+            else:
+                decode = DECODERS_WITH_SVCB.get(rtype)
+                data = decode(raw, pos, end, cache) if decode else RawRecordData(raw[pos:end])
+                records.append(DNSRecord(name, rtype, rclass, ttl, data))  # type: ignore[arg-type]
+            pos = end
+        sections.append(records)
+    flags = DNSFlags(**{name: bool(bits >> bit & 1) for name, bit in C.HEADER_BITS.items()})
+    return DNSMessage(
+        id=msg_id,
+        flags=flags,
+        opcode=bits >> C.HEADER_OPCODE_SHIFT & 0xF,
+        rcode=extended_rcode << 4 | bits & 0xF,
+        answer=sections[0],
+        authority=sections[1],
+        additional=sections[2],
+        edns=edns,
+        raw=bytes(raw),
+    )

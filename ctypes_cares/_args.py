@@ -6,9 +6,12 @@ to the first NUL; these checks turn both into clear Python exceptions.
 
 from __future__ import annotations
 
+import ctypes
+import math
 import socket
 from typing import Any, Tuple
 
+from . import _lib
 from .utils import maybe_str
 
 
@@ -46,6 +49,30 @@ def check_u32(value: Any, what: str) -> int:
     if not 0 <= number <= 0xFFFFFFFF:
         raise OverflowError(f"{what}={number} does not fit in an unsigned 32-bit int")
     return number
+
+
+def check_socket(fd: Any, what: str) -> int:
+    """A socket number that fits ``ares_socket_t`` (ctypes would silently truncate it)."""
+    number = check_int(fd, what)
+    if _lib.ares_socket_t(number).value != number:
+        raise OverflowError(f"{what}={number} is not a valid socket number")
+    return number
+
+
+def timeval_cap(t: Any) -> Any:
+    """``Channel.timeout(t)``'s cap as a ``struct timeval`` (None: no cap)."""
+    if t is None:
+        return None
+    if not isinstance(t, (int, float)) or isinstance(t, bool):
+        raise TypeError("timeout must be a number or None")
+    if t < 0:
+        raise ValueError("timeout needs to be a positive number or None")
+    if math.isinf(t) or math.isnan(t):
+        raise ValueError("timeout must be finite")
+    seconds = int(math.floor(t))
+    if ctypes.c_long(seconds).value != seconds:  # ctypes would silently wrap it
+        raise OverflowError(f"timeout {t} is too large")
+    return _lib.timeval(seconds, int(math.fmod(t, 1) * 1_000_000))
 
 
 def milliseconds(seconds: Any, what: str) -> int:

@@ -73,6 +73,7 @@ class Core:
         "destroyed",
         "token",
         "sock_state_cb",
+        "server_state_cb",
         "serial",
         "driver",
         "tv",
@@ -102,6 +103,7 @@ class Core:
         self.destroyed = False
         self.token = token
         self.sock_state_cb = sock_state_cb
+        self.server_state_cb: Optional[Callable[..., Any]] = None  # _settings delivers to it
         self.settings: Optional[Dict[str, Any]] = None
         self.sockets: Set[int] = set()
         self.in_flight: Optional[InFlight] = None
@@ -158,7 +160,7 @@ class Core:
             self.closed = True
             self.after_fork = None
             if collected:
-                self.sock_state_cb = None
+                self.sock_state_cb = self.server_state_cb = None
                 self.settings = None
         destroyer.submit(self)
 
@@ -198,7 +200,7 @@ class Core:
                     serial.release()
         with _live_lock:
             _live.pop(self.token, None)
-        self.sock_state_cb = None
+        self.sock_state_cb = self.server_state_cb = None
         self.settings = None
         if self.driver is not None:
             self.driver.forget(self)

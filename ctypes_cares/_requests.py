@@ -34,13 +34,12 @@ from typing import (
 )
 
 from . import _lib
-from ._answer import decode_dns_record, dns_record_wire
+from ._answer import decode_dns_record, dns_record_wire, message_from_record
 from ._lifetime import Core, core_for, shutdown
 from ._report import keep_interrupts_of, report
 from ._lib import caps, copy_bytes, lib
 from ._results import addrinfo_result, host_result
 from ._settings import deliver_server_state
-from .message import message_from_record
 from .errno import ARES_EBADRESP, ARES_SUCCESS
 from .records import BadResponse, NameInfoResult, parse_dns_response
 

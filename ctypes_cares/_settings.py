@@ -9,9 +9,10 @@ would ignore is refused (``AresError(ARES_ENOTIMP, "... needs c-ares >= X")``) i
 ``server_state_cb`` is not an option but ``ares_set_server_state_callback`` (its row's
 version is that function's row in ``_lib.PROTOTYPES``).  The C side holds the channel's
 token; :func:`deliver_server_state` (run by ``_requests.SERVER_STATE_THUNK``, wherever
-c-ares runs request callbacks) finds the core by that token and calls the callback among
-the Channel's recorded arguments (``Core.settings``, which a forked child's rebuilt
-channel keeps), so nothing here holds a Channel.
+c-ares runs request callbacks) finds the core by that token and calls its
+``server_state_cb`` (kept and dropped like its ``sock_state_cb``; a forked child's
+rebuilt channel reports under the new token to the same core), so nothing here holds a
+Channel.
 """
 
 from __future__ import annotations
@@ -145,9 +146,8 @@ def watch_servers(ptr: Any, token: int, values: Dict[str, Any], thunk: Any) -> N
 def deliver_server_state(token: int, server: Optional[bytes], success: int, flags: int) -> None:
     """Call the server_state_cb of the channel ``token`` names (on the C callback's thread)."""
     core = core_for(token)
-    settings = core.settings if core is not None else None
-    callback = settings.get("server_state_cb") if settings is not None else None
-    if callback is None:  # closed or collected: its last reports are dropped
+    callback = core.server_state_cb if core is not None else None
+    if callback is None:  # destroyed or collected: its last reports are dropped
         return
     text = server.decode("ascii", "replace") if server else ""
     try:

@@ -18,7 +18,6 @@ thread takes over when the channel is closed or collected.
 from __future__ import annotations
 
 import ctypes
-import math
 import socket
 import threading
 import time
@@ -26,7 +25,7 @@ from ctypes import addressof, byref
 from typing import Any, Callable, Dict, Iterable, List, Optional
 
 from . import _background, _lib, _lifetime, _requests, _settings
-from ._args import c_string, check_c_int, check_int, parse_ip
+from ._args import c_string, check_c_int, check_socket, parse_ip, timeval_cap
 from ._lifetime import DESTROYED, REOPEN, Core, add_live_core, destroyer, next_token
 from ._cstructs import add_string_options, build_options, sockaddr_for
 from ._lib import caps, copy_bytes, lib
@@ -36,7 +35,6 @@ from ._requests import (
     DNSREC_THUNK,
     DNSREC_WIRE_THUNK,
     HOST_THUNK,
-    MESSAGE_THUNK,
     NAMEINFO_THUNK,
     SERVER_STATE_THUNK,
     SOCK_STATE_THUNK,
@@ -48,10 +46,9 @@ from ._requests import (
     register,
 )
 from ._results import servers_from_nodes
-from .message import build_query, check_code
+from .message import build_query, check_code, send as send_message
 from .constants import (
     ARES_FLAG_NORECURSE,
-    DNS_FLAG_CD,
     DNS_FLAG_RD,
     EDNS_PACKET_SIZE_DEFAULT,
     QUERY_CLASSES,
@@ -193,7 +190,7 @@ class Channel:
         serial = None if caps.threadsafe else threading.RLock()
         _settings.watch_servers(ptr, token, settings, SERVER_STATE_THUNK)
         core = Core(ptr, sock_state_cb if sock_state_cb else None, token, serial)
-        core.settings, core.in_flight = settings, self._in_flight
+        core.settings, core.in_flight, core.server_state_cb = settings, self._in_flight, server_state_cb
         add_live_core(core)
         if driven:
             try:
@@ -337,18 +334,9 @@ class Channel:
         query_type, query_class = check_code(query_type, "query_type"), check_code(query_class, "query_class")
         if not caps.dnsrec:
             _not_available("query_message()", _settings.release_of("ares_send_dnsrec"))
-        flags = (DNS_FLAG_RD if recursion_desired else 0) | (DNS_FLAG_CD if checking_disabled else 0)
+        header = (recursion_desired, checking_disabled, dnssec_ok)
         with self._c() as ptr:
-            edns = (self._edns_size, bool(dnssec_ok))
-            status, record = build_query(name, query_type, query_class, flags, edns)
-            if status == ARES_SUCCESS:
-                request_id = register(self, self._in_flight, callback)
-                try:
-                    status = lib.ares_send_dnsrec(ptr, record, MESSAGE_THUNK, request_id, None)
-                finally:
-                    lib.ares_dns_record_destroy(record)
-                if status != ARES_SUCCESS:
-                    forget(request_id)
+            status = send_message(self, ptr, name, query_type, query_class, header, callback)
         if status != ARES_SUCCESS:
             _raise_status(status)
 
@@ -540,8 +528,8 @@ class Channel:
 
     def process_fd(self, read_fd: int, write_fd: int) -> None:
         """Process readiness of c-ares sockets (ARES_SOCKET_BAD for "none")."""
-        read_fd = _check_socket(read_fd, "read_fd")
-        write_fd = _check_socket(write_fd, "write_fd")
+        read_fd = check_socket(read_fd, "read_fd")
+        write_fd = check_socket(write_fd, "write_fd")
         with self._c() as ptr:
             lib.ares_process_fd(ptr, read_fd, write_fd)
 
@@ -556,18 +544,7 @@ class Channel:
 
         0.0 when nothing is pending and no ``t`` was given.
         """
-        maxtv = None
-        if t is not None:
-            if not isinstance(t, (int, float)) or isinstance(t, bool):
-                raise TypeError("timeout must be a number or None")
-            if t < 0:
-                raise ValueError("timeout needs to be a positive number or None")
-            if math.isinf(t) or math.isnan(t):
-                raise ValueError("timeout must be finite")
-            seconds = int(math.floor(t))
-            if ctypes.c_long(seconds).value != seconds:  # ctypes would silently wrap it
-                raise OverflowError(f"timeout {t} is too large")
-            maxtv = _lib.timeval(seconds, int(math.fmod(t, 1) * 1_000_000))
+        maxtv = timeval_cap(t)
         tv = _lib.timeval()
         with self._c() as ptr:
             ret = lib.ares_timeout(ptr, byref(maxtv) if maxtv is not None else None, byref(tv))
@@ -594,14 +571,6 @@ _lifetime.open_core = _open_core
 # Helpers for the methods above.
 
 _monotonic = time.monotonic
-
-
-def _check_socket(fd: Any, what: str) -> int:
-    """A socket number that fits ``ares_socket_t`` (ctypes would silently truncate it)."""
-    number = check_int(fd, what)
-    if _lib.ares_socket_t(number).value != number:
-        raise OverflowError(f"{what}={number} is not a valid socket number")
-    return number
 
 
 def _not_available(what: str, version: str) -> None:

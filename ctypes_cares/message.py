@@ -1,38 +1,26 @@
-"""Channel.query_message: the question as an ``ares_dns_record_t`` with chosen header bits,
-and the whole answer as a :class:`~ctypes_cares.records.DNSMessage`.
+"""Channel.query_message's question: an ``ares_dns_record_t`` with chosen header bits.
 
 pycares hands back the records only; users asking for the AD bit, the rcode of a
 negative answer or DNSSEC records (``dnssec_ok``: the DO bit in an OPT record) need the
 message itself.  The question goes out through ``ares_send_dnsrec`` (c-ares >= 1.28),
-which sends a record as built; the answer is written back to wire form once
-(``_answer.dns_record_wire``) and decoded here.
+which sends a record as built; ``MESSAGE_THUNK`` hands the answer to
+``_answer.message_from_record``, which decodes it whole into a ``DNSMessage``.
 """
 
 from __future__ import annotations
 
-import struct
 from ctypes import byref, c_void_p
-from typing import Any, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Optional, Tuple
 
 from . import _lib
 from . import constants as C
-from ._answer import dns_record_wire
 from ._lib import lib
-from ._wire import DECODERS_WITH_SVCB, _NameCache, _read_name, _read_params
+from ._requests import MESSAGE_THUNK, Callback, forget, register
 from .errno import ARES_EBADNAME, ARES_SUCCESS
-from .records import (
-    EDNS,
-    BadResponse,
-    DNSFlags,
-    DNSMessage,
-    DNSRecord,
-    RawRecordData,
-)
 from .utils import parse_name
 
-_HEADER = struct.Struct("!6H")
-_QUESTION_FIXED = 4  # type, class
-_RR_FIXED = struct.Struct("!HHIH")
+if TYPE_CHECKING:  # pragma: no cover
+    from .channel import Channel
 
 
 # -- the question ---------------------------------------------------------------------
@@ -84,63 +72,31 @@ def _add_opt(record: Any, udp_size: int, dnssec_ok: bool) -> int:
     return int(status)
 
 
-# -- the answer -----------------------------------------------------------------------
+def send(
+    channel: "Channel",
+    ptr: Any,
+    name: Any,
+    query_type: int,
+    query_class: int,
+    header: Tuple[bool, bool, bool],
+    callback: Callback,
+) -> int:
+    """Build and send the question (inside ``with core as ptr``); returns the status.
 
-
-def message_from_record(record: Optional[int]) -> DNSMessage:
-    """The answer record c-ares parsed, as a DNSMessage (inside the completion callback)."""
-    wire = dns_record_wire(record)
-    if not isinstance(wire, bytes):  # pragma: no cover - c-ares could not write it out
-        raise BadResponse("c-ares cannot write this answer out")
-    return parse_dns_message(wire)
-
-
-def parse_dns_message(raw: bytes) -> DNSMessage:
-    """Decode a DNS message; BadResponse if it is malformed."""
-    try:
-        return _parse(raw)
-    except (IndexError, struct.error):
-        raise BadResponse("message truncated") from None
-
-
-def _parse(raw: bytes) -> DNSMessage:
-    msg_id, bits, qdcount, ancount, nscount, arcount = _HEADER.unpack_from(raw)
-    cache: _NameCache = {}
-    pos = _HEADER.size
-    for _ in range(qdcount):
-        pos = _read_name(raw, pos, cache)[1] + _QUESTION_FIXED
-    sections: List[List[DNSRecord]] = []
-    edns: Optional[EDNS] = None
-    extended_rcode = 0
-    for count in (ancount, nscount, arcount):
-        records: List[DNSRecord] = []
-        for _ in range(count):
-            name, pos = _read_name(raw, pos, cache)
-            rtype, rclass, ttl, rdlength = _RR_FIXED.unpack_from(raw, pos)
-            pos += _RR_FIXED.size
-            end = pos + rdlength
-            if end > len(raw):
-                raise BadResponse("record data runs past the end of the message")
-            if rtype == C.TYPE_OPT:
-                # class: the UDP size; TTL: extended rcode, version, flags (RFC 6891 6.1.3)
-                extended_rcode = ttl >> 24
-                options = _read_params(raw, pos, end)
-                edns = EDNS(rclass, ttl >> 16 & 0xFF, bool(ttl & C.EDNS_FLAG_DO), options)
-            else:
-                decode = DECODERS_WITH_SVCB.get(rtype)
-                data = decode(raw, pos, end, cache) if decode else RawRecordData(raw[pos:end])
-                records.append(DNSRecord(name, rtype, rclass, ttl, data))  # type: ignore[arg-type]
-            pos = end
-        sections.append(records)
-    flags = DNSFlags(**{name: bool(bits >> bit & 1) for name, bit in C.HEADER_BITS.items()})
-    return DNSMessage(
-        id=msg_id,
-        flags=flags,
-        opcode=bits >> C.HEADER_OPCODE_SHIFT & 0xF,
-        rcode=extended_rcode << 4 | bits & 0xF,
-        answer=sections[0],
-        authority=sections[1],
-        additional=sections[2],
-        edns=edns,
-        raw=bytes(raw),
+    ``header``: recursion desired, checking disabled, DNSSEC OK.
+    """
+    recursion_desired, checking_disabled, dnssec_ok = header
+    flags = (C.DNS_FLAG_RD if recursion_desired else 0) | (C.DNS_FLAG_CD if checking_disabled else 0)
+    status, record = build_query(
+        name, query_type, query_class, flags, (channel._edns_size, bool(dnssec_ok))
     )
+    if status != ARES_SUCCESS:
+        return status
+    request_id = register(channel, channel._in_flight, callback)
+    try:
+        status = lib.ares_send_dnsrec(ptr, record, MESSAGE_THUNK, request_id, None)
+    finally:
+        lib.ares_dns_record_destroy(record)  # c-ares sends a copy
+    if status != ARES_SUCCESS:
+        forget(request_id)
+    return int(status)

@@ -275,3 +275,35 @@ def test_asyncio_resolver_in_a_forked_child(dns_server: DNSServer, mode: str) ->
 def test_python_has_what_the_fork_handling_needs() -> None:
     # os.register_at_fork runs our hooks in os.fork()'s child (CPython, PyPy >= 3.7).
     assert hasattr(os, "register_at_fork"), sys.version
+
+
+SERVER_STATE_AFTER_FORK = """
+reports, reported = [], threading.Event()
+def report(*args):
+    reports.append(args)
+    reported.set()
+channel = ctypes_cares.Channel(servers=[SERVER], timeout=2.0, tries=1, qcache_max_ttl=0,
+                               server_state_cb=report)
+ask(channel, "fork.test")
+assert reported.wait(10)
+pid = os.fork()
+if pid == 0:
+    reports.clear()
+    reported.clear()
+    ask(channel, "fork.test")  # the rebuilt channel keeps its settings and server_state_cb
+    assert reported.wait(10), "no server state report in the child"
+    print("child reports", [(server == SERVER, success) for server, success, _ in reports], flush=True)
+    sys.exit(0)
+print("child exit", reap(pid), flush=True)
+"""
+
+
+@pytest.mark.skipif(
+    __import__("ctypes_cares")._lib.caps.version < (1, 29, 0), reason="needs c-ares >= 1.29.0 (server_state_cb)"
+)
+def test_server_state_cb_survives_the_rebuild_in_a_child(dns_server: DNSServer) -> None:
+    zone(dns_server)
+    assert run(SERVER_STATE_AFTER_FORK, dns_server).splitlines() == [
+        "child reports [(True, True)]",
+        "child exit 0",
+    ]

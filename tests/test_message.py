@@ -17,7 +17,7 @@ from cares_helpers import ChannelFactory, Requester, run_python
 from ctypes_cares import _lib, aio
 from ctypes_cares.constants import QUERY_TYPE_SVCB
 from ctypes_cares.errno import ARES_ENOTIMP
-from ctypes_cares.message import parse_dns_message
+from ctypes_cares._answer import parse_dns_message
 from ctypes_cares.records import (
     EDNS,
     ARecordData,
