@@ -12,7 +12,8 @@ from typing import Tuple
 
 from . import errno
 from ._args import parse_ip
-from ._lib import ARES_SOCKET_BAD, caps
+from ._lib import caps
+from ._cdefs import ARES_SOCKET_BAD
 from ._requests import handle_to_channel as _handle_to_channel
 from ._version import __version__
 from .channel import AresError, Channel

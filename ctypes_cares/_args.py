@@ -11,7 +11,7 @@ import math
 import socket
 from typing import Any, Tuple
 
-from . import _lib
+from . import _cdefs
 from .utils import maybe_str
 
 
@@ -54,7 +54,7 @@ def check_u32(value: Any, what: str) -> int:
 def check_socket(fd: Any, what: str) -> int:
     """A socket number that fits ``ares_socket_t`` (ctypes would silently truncate it)."""
     number = check_int(fd, what)
-    if _lib.ares_socket_t(number).value != number:
+    if _cdefs.ares_socket_t(number).value != number:
         raise OverflowError(f"{what}={number} is not a valid socket number")
     return number
 
@@ -72,7 +72,7 @@ def timeval_cap(t: Any) -> Any:
     seconds = int(math.floor(t))
     if ctypes.c_long(seconds).value != seconds:  # ctypes would silently wrap it
         raise OverflowError(f"timeout {t} is too large")
-    return _lib.timeval(seconds, int(math.fmod(t, 1) * 1_000_000))
+    return _cdefs.timeval(seconds, int(math.fmod(t, 1) * 1_000_000))
 
 
 def milliseconds(seconds: Any, what: str) -> int:

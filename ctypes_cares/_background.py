@@ -50,7 +50,8 @@ from ctypes import byref
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set, Tuple
 
 from . import _lifetime, _report
-from ._lib import ARES_SOCKET_BAD, caps, lib, timeval
+from ._lib import caps, lib
+from ._cdefs import ARES_SOCKET_BAD, timeval
 
 if TYPE_CHECKING:
     from ._lifetime import Core

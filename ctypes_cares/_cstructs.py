@@ -9,7 +9,7 @@ import sys
 from ctypes import c_char_p
 from typing import Any, List, Optional, Tuple
 
-from . import _lib
+from . import _cdefs
 from ._args import c_string, check_c_int, check_port, check_u32, inet_pton, milliseconds
 from .utils import ascii_bytes, maybe_str
 
@@ -30,34 +30,34 @@ def build_options(
     Options given as None are left to c-ares (pycares semantics); values are checked
     here so that nothing out of range is silently truncated by ctypes.
     """
-    options = _lib.ares_options()
+    options = _cdefs.ares_options()
     optmask = 0
     if flags is not None:
         options.flags = check_c_int(flags, "flags")
-        optmask |= _lib.ARES_OPT_FLAGS
+        optmask |= _cdefs.ARES_OPT_FLAGS
     if timeout is not None:
         options.timeout = milliseconds(timeout, "timeout")
-        optmask |= _lib.ARES_OPT_TIMEOUTMS
+        optmask |= _cdefs.ARES_OPT_TIMEOUTMS
     if tries is not None:
         options.tries = check_c_int(tries, "tries")
-        optmask |= _lib.ARES_OPT_TRIES
+        optmask |= _cdefs.ARES_OPT_TRIES
     if ndots is not None:
         options.ndots = check_c_int(ndots, "ndots")
-        optmask |= _lib.ARES_OPT_NDOTS
+        optmask |= _cdefs.ARES_OPT_NDOTS
     if tcp_port is not None:
         options.tcp_port = check_port(tcp_port)
-        optmask |= _lib.ARES_OPT_TCP_PORT
+        optmask |= _cdefs.ARES_OPT_TCP_PORT
     if udp_port is not None:
         options.udp_port = check_port(udp_port)
-        optmask |= _lib.ARES_OPT_UDP_PORT
+        optmask |= _cdefs.ARES_OPT_UDP_PORT
     if socket_send_buffer_size is not None:
         options.socket_send_buffer_size = check_c_int(socket_send_buffer_size, "socket_send_buffer_size")
-        optmask |= _lib.ARES_OPT_SOCK_SNDBUF
+        optmask |= _cdefs.ARES_OPT_SOCK_SNDBUF
     if socket_receive_buffer_size is not None:
         options.socket_receive_buffer_size = check_c_int(
             socket_receive_buffer_size, "socket_receive_buffer_size"
         )
-        optmask |= _lib.ARES_OPT_SOCK_RCVBUF
+        optmask |= _cdefs.ARES_OPT_SOCK_RCVBUF
     return options, optmask, []
 
 
@@ -74,7 +74,7 @@ def add_string_options(
         lookups_buf = c_char_p(c_string(ascii_bytes(lookups)))
         keep.append(lookups_buf)
         options.lookups = lookups_buf.value
-        optmask |= _lib.ARES_OPT_LOOKUPS
+        optmask |= _cdefs.ARES_OPT_LOOKUPS
     if domains:
         if not hasattr(domains, "__len__"):  # the same message on every Python
             raise TypeError(f"object of type '{type(domains).__name__}' has no len()")
@@ -84,10 +84,10 @@ def add_string_options(
         keep.append(array)
         options.domains = array
         options.ndomains = len(items)
-        optmask |= _lib.ARES_OPT_DOMAINS
+        optmask |= _cdefs.ARES_OPT_DOMAINS
     if resolvconf_path is not None:
         options.resolvconf_path = c_path(resolvconf_path, keep)
-        optmask |= _lib.ARES_OPT_RESOLVCONF
+        optmask |= _cdefs.ARES_OPT_RESOLVCONF
     return optmask
 
 
@@ -108,7 +108,7 @@ def sockaddr_for(address: Any) -> Any:
             packed = inet_pton(socket.AF_INET, maybe_str(ip))
         except (OSError, TypeError, ValueError):
             raise ValueError(f"Invalid IPv4 address {ip!r}") from None
-        sa = _lib.sockaddr_in()
+        sa = _cdefs.sockaddr_in()
         set_family(sa, "sin", socket.AF_INET)
         sa.sin_port = socket.htons(check_port(port))
         sa.sin_addr.s_addr = int.from_bytes(packed, sys.byteorder)
@@ -119,7 +119,7 @@ def sockaddr_for(address: Any) -> Any:
             packed = inet_pton(socket.AF_INET6, maybe_str(ip))
         except (OSError, TypeError, ValueError):
             raise ValueError(f"Invalid IPv6 address {ip!r}") from None
-        sa6 = _lib.sockaddr_in6()
+        sa6 = _cdefs.sockaddr_in6()
         set_family(sa6, "sin6", socket.AF_INET6)
         sa6.sin6_port = socket.htons(check_port(port))
         sa6.sin6_flowinfo = socket.htonl(check_u32(flowinfo, "flowinfo"))

@@ -33,7 +33,7 @@ from typing import (
     Tuple,
 )
 
-from . import _lib
+from . import _cdefs
 from ._answer import decode_dns_record, dns_record_wire, message_from_record
 from ._lifetime import Core, core_for, shutdown
 from ._report import keep_interrupts_of, report
@@ -323,15 +323,15 @@ def _make_thunks() -> Tuple[Any, ...]:
     )
     try:
         return (
-            _lib.DNSREC_CB(_on_dnsrec),
-            _lib.DNSREC_CB(_on_dnsrec_wire),
-            _lib.DNSREC_CB(_on_message),
-            _lib.QUERY_CB(_on_query),
-            _lib.HOST_CB(_on_host),
-            _lib.NAMEINFO_CB(_on_nameinfo),
-            _lib.ADDRINFO_CB(_on_addrinfo),
-            _lib.SOCK_STATE_CB(_on_sock_state),
-            _lib.SERVER_STATE_CB(_on_server_state),
+            _cdefs.DNSREC_CB(_on_dnsrec),
+            _cdefs.DNSREC_CB(_on_dnsrec_wire),
+            _cdefs.DNSREC_CB(_on_message),
+            _cdefs.QUERY_CB(_on_query),
+            _cdefs.HOST_CB(_on_host),
+            _cdefs.NAMEINFO_CB(_on_nameinfo),
+            _cdefs.ADDRINFO_CB(_on_addrinfo),
+            _cdefs.SOCK_STATE_CB(_on_sock_state),
+            _cdefs.SERVER_STATE_CB(_on_server_state),
         )
     except MemoryError as exc:
         raise ImportError(

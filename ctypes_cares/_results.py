@@ -10,7 +10,7 @@ import struct
 from ctypes import POINTER, byref
 from typing import Any, List, Optional, Tuple
 
-from . import _lib
+from . import _cdefs
 from ._lib import copy_bytes, lib
 from .errno import ARES_SUCCESS
 from .records import (
@@ -51,9 +51,9 @@ def host_result(host_p: Any) -> HostResult:
 _INFO = struct.Struct("@PP")  # cnames, nodes (the prefix every version shares)
 _CNAME = struct.Struct("@iPPP")  # ttl, alias, name, next
 _NODE = struct.Struct("@iiiiiIPP")  # ttl, flags, family, socktype, protocol, addrlen, addr, next
-assert _CNAME.size == ctypes.sizeof(_lib.ares_addrinfo_cname)
-assert _NODE.size == ctypes.sizeof(_lib.ares_addrinfo_node)
-assert _INFO.size <= ctypes.sizeof(_lib.ares_addrinfo)
+assert _CNAME.size == ctypes.sizeof(_cdefs.ares_addrinfo_cname)
+assert _NODE.size == ctypes.sizeof(_cdefs.ares_addrinfo_node)
+assert _INFO.size <= ctypes.sizeof(_cdefs.ares_addrinfo)
 #: sockaddr_in / sockaddr_in6 after the family field: port (network order), then
 #: the IPv4 address, or flowinfo, the IPv6 address and scope_id.
 _SIN = struct.Struct("!2xH4s")
@@ -99,7 +99,7 @@ def addrinfo_result(info_p: Optional[int]) -> AddrInfoResult:
 
 def servers_from_nodes(ptr: Any) -> Tuple[int, List[str]]:
     """The server list through ares_get_servers_ports (c-ares < 1.24): (status, servers)."""
-    head = POINTER(_lib.ares_addr_port_node)()
+    head = POINTER(_cdefs.ares_addr_port_node)()
     status = lib.ares_get_servers_ports(ptr, byref(head))
     if status != ARES_SUCCESS:
         return status, []

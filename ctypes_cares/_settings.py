@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
-from . import _lib
+from . import _cdefs, _lib
 from ._args import check_c_int, check_int, check_u32, milliseconds
 from ._lifetime import core_for
 from ._report import report
@@ -51,13 +51,13 @@ class Setting(NamedTuple):
 
 #: Every extension setting, in the order of the Channel signature.
 SETTINGS: Dict[str, Setting] = {
-    "qcache_max_ttl": Setting(_lib.ARES_OPT_QUERY_CACHE, (1, 23, 0)),
-    "max_timeout": Setting(_lib.ARES_OPT_MAXTIMEOUTMS, (1, 22, 0)),
-    "udp_max_queries": Setting(_lib.ARES_OPT_UDP_MAX_QUERIES, (1, 20, 0)),
-    "hosts_path": Setting(_lib.ARES_OPT_HOSTS_FILE, (1, 19, 0)),
-    "edns_packet_size": Setting(_lib.ARES_OPT_EDNSPSZ, (1, 10, 0)),
-    "server_retry_chance": Setting(_lib.ARES_OPT_SERVER_FAILOVER, (1, 29, 0)),
-    "server_retry_delay": Setting(_lib.ARES_OPT_SERVER_FAILOVER, (1, 29, 0)),
+    "qcache_max_ttl": Setting(_cdefs.ARES_OPT_QUERY_CACHE, (1, 23, 0)),
+    "max_timeout": Setting(_cdefs.ARES_OPT_MAXTIMEOUTMS, (1, 22, 0)),
+    "udp_max_queries": Setting(_cdefs.ARES_OPT_UDP_MAX_QUERIES, (1, 20, 0)),
+    "hosts_path": Setting(_cdefs.ARES_OPT_HOSTS_FILE, (1, 19, 0)),
+    "edns_packet_size": Setting(_cdefs.ARES_OPT_EDNSPSZ, (1, 10, 0)),
+    "server_retry_chance": Setting(_cdefs.ARES_OPT_SERVER_FAILOVER, (1, 29, 0)),
+    "server_retry_delay": Setting(_cdefs.ARES_OPT_SERVER_FAILOVER, (1, 29, 0)),
     "server_state_cb": Setting(0, _since("ares_set_server_state_callback")),
 }
 

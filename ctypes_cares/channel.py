@@ -24,7 +24,7 @@ import time
 from ctypes import addressof, byref
 from typing import Any, Callable, Dict, Iterable, List, Optional
 
-from . import _background, _lib, _lifetime, _requests, _settings
+from . import _background, _cdefs, _lifetime, _requests, _settings
 from ._args import c_string, check_c_int, check_socket, parse_ip, timeval_cap
 from ._lifetime import DESTROYED, REOPEN, Core, add_live_core, destroyer, next_token
 from ._cstructs import add_string_options, build_options, sockaddr_for
@@ -168,20 +168,20 @@ class Channel:
         if sock_state_cb or driven:
             options.sock_state_cb = SOCK_STATE_THUNK
             options.sock_state_cb_data = token
-            optmask |= _lib.ARES_OPT_SOCK_STATE_CB
+            optmask |= _cdefs.ARES_OPT_SOCK_STATE_CB
         elif caps.event_thread:
-            options.evsys = _lib.ARES_EVSYS_DEFAULT
-            optmask |= _lib.ARES_OPT_EVENT_THREAD
+            options.evsys = _cdefs.ARES_EVSYS_DEFAULT
+            optmask |= _cdefs.ARES_OPT_EVENT_THREAD
         else:  # pragma: no cover - no poll() and an old library: nothing can drive it
             _not_available("a Channel without sock_state_cb on this platform", "1.26.0")
         optmask |= add_string_options(
             options, keep, lookups=lookups, domains=domains, resolvconf_path=resolvconf_path
         )
         if rotate:
-            optmask |= _lib.ARES_OPT_ROTATE
+            optmask |= _cdefs.ARES_OPT_ROTATE
         optmask |= _settings.apply(options, keep, settings, _not_available)
 
-        ptr = _lib.channel_p()
+        ptr = _cdefs.channel_p()
         # `keep` holds every buffer the options point to until c-ares has copied them.
         status = lib.ares_init_options(byref(ptr), byref(options), optmask)
         del keep
@@ -364,7 +364,7 @@ class Channel:
             service = str(port).encode("ascii")
         else:
             service = ascii_bytes(port)
-        hints = _lib.ares_addrinfo_hints(
+        hints = _cdefs.ares_addrinfo_hints(
             check_c_int(flags, "flags"),
             check_c_int(family, "family"),
             check_c_int(type, "type"),
@@ -534,10 +534,10 @@ class Channel:
             lib.ares_process_fd(ptr, read_fd, write_fd)
 
     def process_read_fd(self, read_fd: int) -> None:
-        self.process_fd(read_fd, _lib.ARES_SOCKET_BAD)
+        self.process_fd(read_fd, _cdefs.ARES_SOCKET_BAD)
 
     def process_write_fd(self, write_fd: int) -> None:
-        self.process_fd(_lib.ARES_SOCKET_BAD, write_fd)
+        self.process_fd(_cdefs.ARES_SOCKET_BAD, write_fd)
 
     def timeout(self, t: Optional[float] = None) -> float:
         """Seconds until c-ares next needs ``process_fd`` for timeouts, capped at ``t``.
@@ -545,7 +545,7 @@ class Channel:
         0.0 when nothing is pending and no ``t`` was given.
         """
         maxtv = timeval_cap(t)
-        tv = _lib.timeval()
+        tv = _cdefs.timeval()
         with self._c() as ptr:
             ret = lib.ares_timeout(ptr, byref(maxtv) if maxtv is not None else None, byref(tv))
         if not ret:

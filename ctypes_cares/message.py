@@ -12,7 +12,7 @@ from __future__ import annotations
 from ctypes import byref, c_void_p
 from typing import TYPE_CHECKING, Any, Optional, Tuple
 
-from . import _lib
+from . import _cdefs
 from . import constants as C
 from ._lib import lib
 from ._requests import MESSAGE_THUNK, Callback, forget, register
@@ -44,7 +44,7 @@ def build_query(
     cname = name if isinstance(name, bytes) else parse_name(name)
     if b"\x00" in cname:  # c-ares reads a C string: a NUL would silently cut it
         return ARES_EBADNAME, None
-    record = _lib.dns_record_p()
+    record = _cdefs.dns_record_p()
     status = lib.ares_dns_record_create(byref(record), 0, flags, C.OPCODE_QUERY, C.RCODE_NOERROR)
     if status != ARES_SUCCESS:
         return int(status), None

@@ -16,7 +16,7 @@ from typing import Dict, List
 import pytest
 
 import ctypes_cares
-from ctypes_cares import _lib, _loader
+from ctypes_cares import _cdefs, _lib, _loader
 
 REPO = Path(__file__).resolve().parent.parent
 VENDORED_INCLUDE = REPO / "c-ares" / "include"
@@ -280,35 +280,35 @@ def render_ares_build_h() -> str:
 
 LAYOUTS: Dict[str, tuple] = {
     # C struct name: (ctypes struct, [fields])
-    "struct ares_options": (_lib.ares_options, [f[0] for f in _lib.ares_options._fields_]),
+    "struct ares_options": (_cdefs.ares_options, [f[0] for f in _cdefs.ares_options._fields_]),
     "struct ares_server_failover_options": (
-        _lib.ares_server_failover_options,
+        _cdefs.ares_server_failover_options,
         ["retry_chance", "retry_delay"],
     ),
     "struct ares_addrinfo_node": (
-        _lib.ares_addrinfo_node,
-        [f[0] for f in _lib.ares_addrinfo_node._fields_],
+        _cdefs.ares_addrinfo_node,
+        [f[0] for f in _cdefs.ares_addrinfo_node._fields_],
     ),
     "struct ares_addrinfo_cname": (
-        _lib.ares_addrinfo_cname,
-        [f[0] for f in _lib.ares_addrinfo_cname._fields_],
+        _cdefs.ares_addrinfo_cname,
+        [f[0] for f in _cdefs.ares_addrinfo_cname._fields_],
     ),
     "struct ares_addrinfo_hints": (
-        _lib.ares_addrinfo_hints,
-        [f[0] for f in _lib.ares_addrinfo_hints._fields_],
+        _cdefs.ares_addrinfo_hints,
+        [f[0] for f in _cdefs.ares_addrinfo_hints._fields_],
     ),
     "struct ares_addr_port_node": (
-        _lib.ares_addr_port_node,
-        [f[0] for f in _lib.ares_addr_port_node._fields_],
+        _cdefs.ares_addr_port_node,
+        [f[0] for f in _cdefs.ares_addr_port_node._fields_],
     ),
-    "struct ares_in6_addr": (_lib.ares_in6_addr, []),
-    "struct hostent": (_lib.hostent, [f[0] for f in _lib.hostent._fields_]),
-    "struct sockaddr_in": (_lib.sockaddr_in, ["sin_family", "sin_port", "sin_addr"]),
+    "struct ares_in6_addr": (_cdefs.ares_in6_addr, []),
+    "struct hostent": (_cdefs.hostent, [f[0] for f in _cdefs.hostent._fields_]),
+    "struct sockaddr_in": (_cdefs.sockaddr_in, ["sin_family", "sin_port", "sin_addr"]),
     "struct sockaddr_in6": (
-        _lib.sockaddr_in6,
+        _cdefs.sockaddr_in6,
         ["sin6_family", "sin6_port", "sin6_flowinfo", "sin6_addr", "sin6_scope_id"],
     ),
-    "struct timeval": (_lib.timeval, ["tv_sec", "tv_usec"]),
+    "struct timeval": (_cdefs.timeval, ["tv_sec", "tv_usec"]),
 }
 
 
@@ -396,8 +396,8 @@ def test_addrinfo_prefix_layout(tmp_path: Path) -> None:
     )
     out = subprocess.run([str(tmp_path / "p")], check=True, capture_output=True, text=True).stdout
     cnames, nodes = map(int, out.split())
-    assert _lib.ares_addrinfo.cnames.offset == cnames
-    assert _lib.ares_addrinfo.nodes.offset == nodes
+    assert _cdefs.ares_addrinfo.cnames.offset == cnames
+    assert _cdefs.ares_addrinfo.nodes.offset == nodes
 
 
 # -- one real query --------------------------------------------------------------------

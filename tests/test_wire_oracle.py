@@ -16,7 +16,7 @@ from typing import Any, Iterator, Optional
 
 import pytest
 
-from ctypes_cares import _answer, _lib
+from ctypes_cares import _answer, _cdefs, _lib
 from ctypes_cares.records import BadResponse, DNSResult, parse_dns_response
 from test_wire_rejects import MALFORMED, _mutate, _rich_message
 
@@ -31,7 +31,7 @@ def _cares_parse(raw: bytes) -> Optional[DNSResult]:
     parse: Any = _lib.dll.ares_dns_parse
     parse.argtypes = [c_char_p, c_size_t, c_uint, POINTER(c_void_p)]
     parse.restype = c_int
-    record = _lib.dns_record_p()
+    record = _cdefs.dns_record_p()
     if parse(raw, len(raw), 0, ctypes.cast(byref(record), POINTER(c_void_p))) != 0:
         return None
     try:

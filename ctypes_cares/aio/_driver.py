@@ -22,7 +22,7 @@ import collections
 import threading
 from typing import Any, Callable, Deque, Optional, Set, Tuple
 
-from .._lib import ARES_SOCKET_BAD
+from .._cdefs import ARES_SOCKET_BAD
 from ..errno import ARES_EBADRESP, strerror
 from ..records import BadResponse, parse_dns_response
 from .error import DNSError
