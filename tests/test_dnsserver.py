@@ -10,20 +10,8 @@ from typing import List, Optional, Tuple
 
 import pytest
 
-from dnsserver import (
-    DNSServer,
-    Message,
-    Raw,
-    build_message,
-    build_query,
-    decode_name,
-    encode_name,
-    name_to_text,
-    parse_message,
-    parse_name,
-    patch_id,
-    RR,
-)
+from dnsserver import DNSServer
+from dnswire import Message, Raw, build_message, build_query, decode_name, encode_name, name_to_text, parse_message, parse_name, patch_id, RR
 
 A, NS, CNAME, SOA, MX, TXT, AAAA, SRV, OPT, ANY = 1, 2, 5, 6, 15, 16, 28, 33, 41, 255
 

@@ -27,7 +27,8 @@ from ctypes_cares.records import (
     SOARecordData,
     SVCBRecordData,
 )
-from dnsserver import DNSServer, build_message, RR
+from dnsserver import DNSServer
+from dnswire import build_message, RR
 
 A = cares.QUERY_TYPE_A
 DNSKEY, RRSIG = 48, 46

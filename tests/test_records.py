@@ -520,7 +520,7 @@ def test_sections_of_a_cares_written_answer_are_decoded_on_first_use() -> None:
     import copy
     import pickle
 
-    from dnsserver import RR, build_message
+    from dnswire import RR, build_message
 
     q = "lazy.example"
     msg = build_message(
