@@ -3,9 +3,8 @@
 One :class:`DNSServer` listens on UDP and TCP on the same port of 127.0.0.1 (or ``::1``)
 and answers from zone data the test adds (:meth:`DNSServer.add`), with fault modes
 (:meth:`DNSServer.set_fault`) and a log of every query seen (:attr:`DNSServer.queries`).
-The message helpers live in ``dnswire`` (re-exported here, so tests keep importing them
-from this module) and let tests build their own, possibly malformed, replies and decode
-what they get. Stdlib only.
+The message helpers it uses live in ``dnswire``, where tests that build their own,
+possibly malformed, replies and decode what they get import them from. Stdlib only.
 """
 
 from __future__ import annotations
