@@ -97,3 +97,10 @@ def resolve() -> Iterator[Requester]:
     requester = Requester()
     yield requester
     requester.check()
+
+
+@pytest.fixture
+def silent(dns_server: DNSServer) -> DNSServer:
+    """The server, dropping every query: requests stay pending until cancelled."""
+    dns_server.set_fault("drop")
+    return dns_server
