@@ -9,10 +9,10 @@ from __future__ import annotations
 import ctypes
 import math
 import socket
-from typing import Any, Tuple
+from typing import Any, Optional, Tuple
 
 from . import _cdefs
-from .utils import maybe_str
+from .utils import maybe_str, parse_name
 
 
 def check_int(value: Any, what: str) -> int:
@@ -26,6 +26,16 @@ def check_port(value: Any) -> int:
     if not 0 <= port <= 0xFFFF:
         raise OverflowError(f"port {port} does not fit in an unsigned short")
     return port
+
+
+def c_name(name: Any) -> Optional[bytes]:
+    """A host or query name for c-ares (:func:`~ctypes_cares.utils.parse_name`'s bytes),
+    or None when it holds a NUL: c-ares reads a C string, which would silently cut the
+    name there (callers report ARES_EBADNAME, as c-ares does for a bad name).
+
+    The ASCII ``str`` case is written out first: this runs once per query."""
+    encoded = name.encode() if name.__class__ is str and name.isascii() else parse_name(name)
+    return None if b"\x00" in encoded else encoded
 
 
 def c_string(data: bytes) -> bytes:

@@ -2,8 +2,8 @@
 
 c-ares only ever holds an integer request id (its ``void *arg``).  :func:`register`
 files ``id -> (channel, in-flight set, callback)`` in one process-wide table before the
-submit call (c-ares may call back inside it); a thunk :func:`take`\\ s the entry (so a
-request completes exactly once: ``dict.pop`` is atomic), copies what it needs out of C
+submit call (c-ares may call back inside it); a thunk pops the entry (so a request
+completes exactly once: ``dict.pop`` is atomic), copies what it needs out of C
 memory while that memory is valid, and runs the callback (:func:`deliver`).  The table's
 strong reference keeps a channel with requests in flight alive, as pycares' does; the
 channel's own :class:`InFlight` lets ``Channel.wait()`` wait for its requests alone.
@@ -249,6 +249,7 @@ _on_message = _completion(message_from_record, "a DNS message completion")
 _on_host = _completion(host_result, "a gethostbyaddr completion")
 _complete_nameinfo = _completion(_nameinfo_result, "a getnameinfo completion")
 _complete_query = _completion(_parse_answer, "a DNS query completion")
+_complete_addrinfo = _completion(addrinfo_result, "a getaddrinfo completion")
 
 
 def _on_nameinfo(arg: int, status: int, timeouts: int, node: Any, service: Any) -> None:
@@ -269,9 +270,6 @@ def _on_addrinfo(arg: int, status: int, timeouts: int, res: Any) -> None:
     finally:
         if res:
             lib.ares_freeaddrinfo(res)
-
-
-_complete_addrinfo = _completion(addrinfo_result, "a getaddrinfo completion")
 
 
 def _on_sock_state(data: Optional[int], fd: int, readable: int, writable: int) -> None:

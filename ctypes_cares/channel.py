@@ -22,10 +22,10 @@ import socket
 import threading
 import time
 from ctypes import addressof, byref
-from typing import Any, Callable, Dict, Iterable, List, Optional
+from typing import Any, Callable, Dict, Iterable, List, NoReturn, Optional
 
 from . import _background, _cdefs, _lifetime, _requests, _settings
-from ._args import c_string, check_c_int, check_socket, parse_ip, timeval_cap
+from ._args import c_name, c_string, check_c_int, check_socket, parse_ip, timeval_cap
 from ._lifetime import DESTROYED, REOPEN, Core, add_live_core, destroyer, next_token
 from ._cstructs import add_string_options, build_options, sockaddr_for
 from ._lib import caps, copy_bytes, lib
@@ -75,7 +75,7 @@ class AresError(Exception):
     """A c-ares failure: ``AresError(status, message)`` (construction: one message)."""
 
 
-def _raise_status(status: int) -> None:
+def _raise_status(status: int) -> NoReturn:
     raise AresError(status, strerror(status))
 
 
@@ -284,11 +284,11 @@ class Channel:
         with core as ptr:
             request_id = register(self, self._in_flight, callback)
             try:
-                cname = name.encode() if name.__class__ is str and name.isascii() else parse_name(name)
+                cname = c_name(name)
             except BaseException:
                 forget(request_id)
                 raise
-            if b"\x00" in cname:  # c-ares reads a C string: a NUL would silently cut it
+            if cname is None:
                 complete(request_id, None, ARES_EBADNAME)
                 _raise_status(ARES_EBADNAME)
             if not caps.dnsrec:
@@ -373,11 +373,11 @@ class Channel:
         with self._c() as ptr:
             request_id = register(self, self._in_flight, callback)
             try:
-                node = host.encode() if host.__class__ is str and host.isascii() else parse_name(host)
+                node = c_name(host)
             except BaseException:
                 forget(request_id)
                 raise
-            if b"\x00" in node:
+            if node is None:
                 complete(request_id, None, ARES_EBADNAME)
             elif service is not None and b"\x00" in service:
                 complete(request_id, None, ARES_ESERVICE)

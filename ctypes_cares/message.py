@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any, Optional, Tuple
 
 from . import _cdefs
 from . import constants as C
+from ._args import c_name
 from ._lib import lib
 from ._requests import MESSAGE_THUNK, Callback, forget, register
 from .errno import ARES_EBADNAME, ARES_SUCCESS
-from .utils import parse_name
 
 if TYPE_CHECKING:  # pragma: no cover
     from .channel import Channel
@@ -41,8 +41,8 @@ def build_query(
     """``(status, record)``: one question with header ``flags`` (ares_dns_flags_t) and,
     for ``edns=(udp_size, dnssec_ok)``, an OPT record.  The caller destroys the record
     (``ares_dns_record_destroy``) when the status is ARES_SUCCESS."""
-    cname = name if isinstance(name, bytes) else parse_name(name)
-    if b"\x00" in cname:  # c-ares reads a C string: a NUL would silently cut it
+    cname = c_name(name)
+    if cname is None:
         return ARES_EBADNAME, None
     record = _cdefs.dns_record_p()
     status = lib.ares_dns_record_create(byref(record), 0, flags, C.OPCODE_QUERY, C.RCODE_NOERROR)
