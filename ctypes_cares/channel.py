@@ -241,9 +241,8 @@ class Channel:
 
     # -- queries -------------------------------------------------------------------
     #
-    # The submit methods are the hot path: each is written out flat (one Python frame
-    # besides _ask, no helper per check), because every call and lock here costs as
-    # much as a ctypes call.
+    # The submit methods are the hot path: no lock of ours beyond the core's, one
+    # registry call, one ctypes call.
 
     def query(
         self,
@@ -254,8 +253,7 @@ class Channel:
         callback: Callback,
     ) -> None:
         """Send one DNS question (no search domains); callback gets a DNSResult."""
-        if not callable(callback):
-            raise TypeError("a callable is required")
+        _check_callable(callback)
         _check_query_args(query_type, query_class)
         self._ask(name, query_type, query_class, callback, DNSREC_THUNK)
 
@@ -268,8 +266,7 @@ class Channel:
         callback: Callback,
     ) -> None:
         """Like :meth:`query`, but applies the search domains and ``ndots``."""
-        if not callable(callback):
-            raise TypeError("a callable is required")
+        _check_callable(callback)
         _check_query_args(query_type, query_class)
         encoded = parse_name(name)  # before the closed check, as pycares does
         self._ask(encoded, query_type, query_class, callback, None)
@@ -278,10 +275,7 @@ class Channel:
         self, name: Any, query_type: int, query_class: int, callback: Callback, thunk: Any
     ) -> None:
         """Submit a query (``thunk``: its completion) or a search (``thunk`` None)."""
-        core = self._core
-        if core is None:
-            raise RuntimeError(DESTROYED)
-        with core as ptr:
+        with self._c() as ptr:
             request_id = register(self, self._in_flight, callback)
             try:
                 cname = c_name(name)
@@ -356,8 +350,7 @@ class Channel:
         ``flags`` are c-ares ``ARES_AI_*`` values.  The callback gets an AddrInfoResult;
         ``AddrInfoNode.addr[0]`` is the address as bytes (pycares compatibility).
         """
-        if not callable(callback):
-            raise TypeError("a callable is required")
+        _check_callable(callback)
         if port is None:
             service = None
         elif isinstance(port, int):
