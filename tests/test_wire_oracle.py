@@ -12,7 +12,7 @@ from __future__ import annotations
 import ctypes
 import random
 from ctypes import POINTER, byref, c_char_p, c_int, c_size_t, c_uint, c_void_p
-from typing import Any, Iterator, Optional
+from typing import Iterator, Optional
 
 import pytest
 
@@ -20,19 +20,27 @@ from ctypes_cares import _answer, _cdefs, _lib
 from ctypes_cares.records import BadResponse, DNSResult, parse_dns_response
 from test_wire_rejects import MALFORMED, _mutate, _rich_message
 
+#: ares_dns_parse(buf, len, flags, &record), bound here (the package never parses bytes
+#: with c-ares) through a prototype of its own, so the package's dll stays untouched.
+_PARSE = (
+    ctypes.CFUNCTYPE(c_int, c_char_p, c_size_t, c_uint, POINTER(_cdefs.dns_record_p))(
+        ("ares_dns_parse", _lib.dll)
+    )
+    if hasattr(_lib.dll, "ares_dns_parse")
+    else None
+)
+
 pytestmark = pytest.mark.skipif(
-    _lib.caps.version != (1, 34, 9) or not hasattr(_lib.dll, "ares_dns_parse"),
+    _lib.caps.version != (1, 34, 9) or _PARSE is None,
     reason="the decoder mirrors c-ares 1.34.9's parser",
 )
 
 
 def _cares_parse(raw: bytes) -> Optional[DNSResult]:
     """What c-ares makes of ``raw``: None if ares_dns_parse refuses it."""
-    parse: Any = _lib.dll.ares_dns_parse
-    parse.argtypes = [c_char_p, c_size_t, c_uint, POINTER(c_void_p)]
-    parse.restype = c_int
+    assert _PARSE is not None
     record = _cdefs.dns_record_p()
-    if parse(raw, len(raw), 0, ctypes.cast(byref(record), POINTER(c_void_p))) != 0:
+    if _PARSE(raw, len(raw), 0, byref(record)) != 0:
         return None
     try:
         return _answer.walk(ctypes.cast(record, c_void_p).value)  # type: ignore[arg-type]
