@@ -180,6 +180,21 @@ class EpollLoop:
         self.epoll.close()
 
 
+def open_channel(
+    pycares: Any, options: dict[str, Any], sock_state: bool
+) -> tuple[Any, EpollLoop | None]:
+    """``pycares.Channel(**options)``; with ``sock_state``, driven by an EpollLoop."""
+    loop = None
+    if sock_state:
+        loop = EpollLoop()
+        loop.bad = pycares.ARES_SOCKET_BAD
+        options = {**options, "sock_state_cb": loop.sock_state}
+    channel = pycares.Channel(**options)
+    if loop is not None:
+        loop.channel = channel
+    return channel, loop
+
+
 def run_batch(
     pycares: Any,
     channel: Any,
@@ -210,14 +225,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     }
     if args.rcvbuf:
         options["socket_receive_buffer_size"] = args.rcvbuf
-    loop = None
-    if args.mode == "sock_state":
-        loop = EpollLoop()
-        loop.bad = pycares.ARES_SOCKET_BAD
-        options["sock_state_cb"] = loop.sock_state
-    channel = pycares.Channel(**options)
-    if loop is not None:
-        loop.channel = channel
+    channel, loop = open_channel(pycares, options, sock_state=args.mode == "sock_state")
     limit = 30 + args.queries * 0.01
     try:
         # Warm-up on names of their own: sockets opened, code paths (and PyPy's JIT) hot.

@@ -62,17 +62,10 @@ def names(start: int, count: int) -> List[str]:
 
 def run_channel(args: argparse.Namespace) -> None:
     import ctypes_cares
-    from loadgen_channel import EpollLoop, run_batch
+    from loadgen_channel import open_channel, run_batch
 
     options: dict[str, Any] = {"servers": [args.server], "timeout": 5.0, "tries": 3}
-    loop: Optional[EpollLoop] = None
-    if args.client == "sock_state":
-        loop = EpollLoop()
-        loop.bad = ctypes_cares.ARES_SOCKET_BAD
-        options["sock_state_cb"] = loop.sock_state
-    channel = ctypes_cares.Channel(**options)
-    if loop is not None:
-        loop.channel = channel
+    channel, loop = open_channel(ctypes_cares, options, sock_state=args.client == "sock_state")
     for start in range(0, args.queries, args.every):
         tally = run_batch(
             ctypes_cares, channel, loop, WORKLOAD, names(start, args.every), args.concurrency, 600
