@@ -34,6 +34,10 @@ from ._cdefs import ARES_SOCKET_BAD
 from ._report import report
 from .channel import AresError, Channel
 
+# Submissions after which the sockets are read at once, inside the submitting task: a
+# burst of lookups started in one scheduling round would otherwise have all its answers
+# arrive before the watchers run, and overflow the socket's receive buffer.
+READ_EVERY = 32
 # Never sleep longer than this while requests are in flight (a safety net: the deadline
 # is re-read on every wake-up anyway).
 MAX_SLEEP = 1.0
@@ -96,6 +100,7 @@ class TaskChannel:
         self._running = False
         self._run: Hashable = None
         self._wake: Any = None
+        self._sent = 0  # submissions since the last processing step
         # The channel holds its sock_state_cb for its whole life: a weak reference keeps
         # it from holding this object (no cycle through C).
         weak_self = weakref.ref(self)
@@ -151,6 +156,9 @@ class TaskChannel:
             raise
         if not slot.event.is_set():
             self._start_or_wake(run)
+            self._sent += 1
+            if self._sent >= READ_EVERY:
+                self._read_replies()
         await slot.event.wait()
         return slot.result, slot.status
 
@@ -212,7 +220,13 @@ class TaskChannel:
             self._task_group = None
             self._watching.clear()
 
+    def _read_replies(self) -> None:
+        for fd, writable in list(self._interest):
+            if not writable:
+                self._process(fd, ARES_SOCKET_BAD)
+
     def _process(self, read_fd: int, write_fd: int) -> None:
+        self._sent = 0
         if self._closed:
             return
         try:

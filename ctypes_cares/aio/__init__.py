@@ -56,14 +56,14 @@ from ..records import DNSMessage
 from . import error
 from ._driver import LoopDriver, complete, dns_error, settled_without_result
 from .error import CLOSED_MESSAGE, DNSError, ResolverClosedError
-from ._install import install, uninstall
+from ._install import install as install, uninstall as uninstall  # ours, not in __all__
 
 if TYPE_CHECKING:
     from .compat import AresHostResult
 
 
 __version__ = "4.0.4"
-__all__ = ("DNSResolver", "error", "install", "uninstall")
+__all__ = ("DNSResolver", "error")  # as aiodns; install/uninstall are ours (see _install)
 
 # aiodns re-exports its legacy result types here.  They serve only the deprecated
 # query()/gethostbyname(), so their module is imported on first use, not with ours.
