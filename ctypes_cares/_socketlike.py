@@ -20,6 +20,7 @@ What the socket module does for us, never touching DNS:
 from __future__ import annotations
 
 import ctypes
+import functools
 import socket
 import sys
 from typing import Any, List, NamedTuple, Optional, Tuple, Union
@@ -84,7 +85,9 @@ def _system_getaddrinfo(
     return rows
 
 
+@functools.lru_cache(maxsize=None)
 def _libc_gai_strerror() -> Any:
+    """libc's gai_strerror (looked up on first use), or None where it cannot be called."""
     if sys.platform == "win32":
         return None
     try:
@@ -96,14 +99,12 @@ def _libc_gai_strerror() -> Any:
     return function
 
 
-_gai_strerror = _libc_gai_strerror()
-
-
 def gaierror(code: int) -> socket.gaierror:
     """``socket.gaierror(code, message)`` with the platform's own message."""
     message: Optional[str] = None
-    if _gai_strerror is not None:
-        raw = _gai_strerror(code)
+    gai_strerror = _libc_gai_strerror()
+    if gai_strerror is not None:
+        raw = gai_strerror(code)
         message = raw.decode("utf-8", "replace") if raw else None
     if not message:
         message = _FALLBACK_MESSAGES.get(code, f"getaddrinfo error {code}")

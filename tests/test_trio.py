@@ -307,3 +307,19 @@ def test_httpx_on_trio_fetches_by_a_name_only_the_test_server_knows(
 
     assert run(main) == (200, f"hello over svc.test:{port}".encode())
     assert "svc.test" in {query.name for query in names.queries}
+
+
+def test_the_package_imports_neither_trio_nor_anyio_unless_asked() -> None:
+    from cares_helpers import run_python
+
+    done = run_python(
+        """
+        import sys
+        import ctypes_cares, ctypes_cares.aio
+        print(sorted(name for name in ("trio", "anyio", "sniffio") if name in sys.modules))
+        import ctypes_cares.trio
+        print("trio" in sys.modules, "anyio" in sys.modules)
+        """
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["[]", "True False"]
