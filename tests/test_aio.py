@@ -180,7 +180,7 @@ def test_timeout_on_time(run: Any, zone: DNSServer) -> None:
             assert resolver._timer is not None
             # armed for c-ares's own deadline (plus the driver's slack), not a later one
             deadline = loop.time() + resolver._channel.timeout() + _driver.TIMER_SLACK
-            assert resolver._timer_when <= deadline + _driver.TIMER_TOLERANCE
+            assert resolver._driver._timer_when <= deadline + _driver.TIMER_TOLERANCE
             await expect_dns_error(lost, 12)
             assert resolver._timer is None and not resolver._read_fds
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 
 import asyncio
+import gc
 import logging
 import os
 import select
@@ -90,6 +91,34 @@ def test_async_with_closes_through_instance(run: Any, dns_server: DNSServer) -> 
                 await resolver.close()
                 1 / 0  # noqa: B018 - raises inside the async with
         assert calls == 2 and resolver._closed
+
+    run(main())
+
+
+def test_aiodns_shaped_state_and_release(run: Any, zone: DNSServer) -> None:
+    """The driver's state shows where aiodns keeps it (aiodns's own tests set and read
+    it), and an idle resolver dropped releases its channel at once, like aiodns's."""
+
+    async def main() -> None:
+        resolver = make(zone)
+        await resolver.query_dns("www.example", "A")
+        loop = resolver.loop
+        with mock.patch.object(loop, "remove_reader") as remove_reader:
+            resolver._read_fds.add(-5)
+            resolver._timer = timer = loop.call_later(60, lambda: None)
+            resolver._cleanup()
+        assert mock.call(-5) in remove_reader.call_args_list and timer.cancelled()
+        assert resolver._closed and resolver._timer is None and not resolver._read_fds
+
+        resolver = make(zone)
+        channel = resolver._channel
+        closed: List[bool] = []
+        with mock.patch.object(channel, "close", side_effect=lambda: closed.append(True)):
+            del resolver
+            if sys.implementation.name != "cpython":
+                gc.collect()  # no reference counting
+            assert closed == [True]
+        channel.close()
 
     run(main())
 
@@ -196,7 +225,7 @@ def test_burst_of_answers_decoded_in_slices(run: Any, zone: DNSServer, monkeypat
 
             got = await asyncio.gather(*(lookup(i) for i in range(300)))
             assert got == [f"10.1.{i // 256}.{i % 256}" for i in range(300)]
-            assert not resolver._undecoded and not resolver._decode_pending
+            assert not resolver._driver._undecoded and not resolver._driver._decode_pending
 
     run(main())
     if caps.dnsrec:  # older libraries hand over decoded answers
@@ -219,7 +248,7 @@ def test_replies_read_during_a_run_of_submissions(run: Any, zone: DNSServer, met
         return resolver.getaddrinfo(f"r{i}.example", socket.AF_INET)
 
     def read(resolver: DNSResolver, fut: "asyncio.Future[Any]") -> bool:
-        return fut.done() or bool(resolver._undecoded)  # query_dns decodes later
+        return fut.done() or bool(resolver._driver._undecoded)  # query_dns decodes later
 
     async def main() -> None:
         async with make(zone) as resolver:
@@ -420,10 +449,11 @@ def test_completion_handlers_ignore_done_futures() -> None:
         gone, failed, decoded, later = (loop.create_future() for _ in range(4))
         gone.cancel()
         answer = ctypes_cares.DNSResult([], [], [])
-        resolver._answer_callback(gone, b"not even a header", None)
-        resolver._answer_callback(failed, None, 11)
-        resolver._answer_callback(decoded, answer, None)
-        resolver._answer_callback(later, b"\0" * 12, None)  # an empty, well-formed header
+        driver = resolver._driver
+        driver.answer_callback(gone, b"not even a header", None)
+        driver.answer_callback(failed, None, 11)
+        driver.answer_callback(decoded, answer, None)
+        driver.answer_callback(later, b"\0" * 12, None)  # an empty, well-formed header
         assert failed.exception().args[0] == 11  # type: ignore[union-attr]
         assert decoded.result() is answer and not later.done()
         loop.run_until_complete(asyncio.sleep(0))

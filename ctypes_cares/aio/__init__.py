@@ -29,7 +29,6 @@ import contextlib
 import functools
 import importlib
 import logging
-import os
 import socket
 import sys
 import warnings
@@ -44,6 +43,7 @@ from typing import (
     List,
     Optional,
     Sequence,
+    Set,
     Tuple,
     Union,
 )
@@ -177,7 +177,7 @@ def _loop_can_watch_sockets(loop: asyncio.AbstractEventLoop) -> bool:
     )
 
 
-class DNSResolver(LoopDriver):
+class DNSResolver:
     """An asyncio DNS resolver (aiodns 4.0.4 compatible).
 
     ``nameservers``: servers to use instead of the system's (``'ip'`` or ``'ip:port'``,
@@ -203,20 +203,19 @@ class DNSResolver(LoopDriver):
         event_thread: Optional[bool] = None,
         **kwargs: Any,
     ) -> None:
-        self._closed = True  # until construction succeeded: __del__ must do nothing
         self.loop: asyncio.AbstractEventLoop = loop or asyncio.get_event_loop()
+        # Closed (lookups refused) until the channel is made and handed to it.
+        self._driver = LoopDriver(self.loop)
         kwargs.pop("sock_state_cb", None)
         self._timeout: Optional[float] = kwargs.pop("timeout", None)
-        self._init_driver()
         if event_thread is None:
             event_thread = not _loop_can_watch_sockets(self.loop)
         self._event_thread = bool(event_thread)
         self._event_thread, self._channel = self._make_channel(**kwargs)
         # Its loop is this process's: in a forked child the channel is refused (a clear
-        # RuntimeError), not rebuilt, and the loop is never touched (_cleanup).
+        # RuntimeError), not rebuilt, and the loop is never touched (LoopDriver.close).
         self._channel._core.settings = None
-        self._pid = os.getpid()
-        self._closed = False
+        self._driver.start(self._channel, self._event_thread)
         if nameservers:
             try:
                 self.nameservers = nameservers
@@ -233,15 +232,15 @@ class DNSResolver(LoopDriver):
         is logged and the channel is created in socket-callback mode instead.
         """
         # The channel keeps its callbacks alive for its whole life; weak references
-        # keep them from holding the resolver (no resolver -> channel -> resolver cycle).
-        weak_self = weakref.ref(self)
+        # keep them from holding the driver (no driver -> channel -> driver cycle).
+        weak_driver = weakref.ref(self._driver)
         server_state_cb = kwargs.get("server_state_cb")
         if server_state_cb is not None and self._event_thread and callable(server_state_cb):
 
             def server_state_on_loop(server: str, success: bool, flags: int) -> None:
-                resolver = weak_self()
-                if resolver is not None:
-                    resolver._post(server_state_cb, server, success, flags)
+                driver = weak_driver()
+                if driver is not None:
+                    driver.post(server_state_cb, server, success, flags)
 
             kwargs["server_state_cb"] = server_state_on_loop
         if self._event_thread:
@@ -261,13 +260,39 @@ class DNSResolver(LoopDriver):
                         raise RuntimeError(WINDOWS_SELECTOR_ERR_MSG) from exc
 
         def sock_state_cb_wrapper(fd: int, readable: int, writable: int) -> None:
-            resolver = weak_self()
-            if resolver is not None:
-                resolver._sock_state_cb(fd, readable, writable)
+            driver = weak_driver()
+            if driver is not None:
+                driver.sock_state_cb(fd, readable, writable)
 
         return False, pycares.Channel(
             sock_state_cb=sock_state_cb_wrapper, timeout=self._timeout, **kwargs
         )
+
+    # -- the driver's state, where aiodns keeps it ----------------------------------
+
+    @property
+    def _closed(self) -> bool:
+        return self._driver.closed
+
+    @_closed.setter
+    def _closed(self, closed: bool) -> None:  # aiodns's tests set it
+        self._driver.closed = closed
+
+    @property
+    def _timer(self) -> Optional[asyncio.Handle]:
+        return self._driver.timer
+
+    @_timer.setter
+    def _timer(self, timer: Optional[asyncio.Handle]) -> None:  # aiodns's tests set it
+        self._driver.timer = timer
+
+    @property
+    def _read_fds(self) -> Set[int]:
+        return self._driver.read_fds
+
+    @property
+    def _write_fds(self) -> Set[int]:
+        return self._driver.write_fds
 
     # -- properties ----------------------------------------------------------------
 
@@ -289,7 +314,7 @@ class DNSResolver(LoopDriver):
     def _bind(self, handler: Callable[..., None], *args: Any) -> _Callback:
         """The binding's ``cb(result, errno)`` for ``handler(*args, result, errno)``."""
         if self._event_thread:
-            return functools.partial(self._post, handler, *args)
+            return functools.partial(self._driver.post, handler, *args)
         return functools.partial(handler, *args)
 
     def _get_future_callback(self) -> Tuple[asyncio.Future[Any], _Callback]:
@@ -363,7 +388,8 @@ class DNSResolver(LoopDriver):
             code = _QUERY_TYPES[qtype]
         except (KeyError, TypeError):
             code = _qtype_code(qtype)
-        if self._closed:
+        driver = self._driver
+        if driver.closed:
             raise _closed_error()
         fut = self.loop.create_future()
         qclass_code = 1 if qclass is None else _qclass_code(qclass)
@@ -375,11 +401,11 @@ class DNSResolver(LoopDriver):
             else:
                 query_wire(
                     self._channel, host, code, qclass_code,
-                    functools.partial(self._answer_callback, fut),
+                    functools.partial(driver.answer_callback, fut),
                 )
         except pycares.AresError as exc:
             self._reject(fut, exc)
-        self._after_submit()
+        driver.after_submit()
         return fut
 
     def query_message(
@@ -496,7 +522,7 @@ class DNSResolver(LoopDriver):
         """Call a channel method for ``fut``; a synchronous AresError lands on ``fut``."""
         with self._capture_ares_error(fut):
             getattr(self._channel, method)(*args, **kwargs)
-        self._after_submit()
+        self._driver.after_submit()
         return fut
 
     # -- control and lifetime ------------------------------------------------------
@@ -518,24 +544,14 @@ class DNSResolver(LoopDriver):
         """
         if not self._closed:
             try:
-                if self._in_own_process():  # (a forked child has nothing to cancel)
+                if self._driver.in_own_process():  # (a forked child has nothing to cancel)
                     self._channel.cancel()
             finally:
                 self._cleanup()
 
     def _cleanup(self) -> None:
         """Stop watching sockets, drop the timer, hand the channel to the binding."""
-        if self._closed:
-            return
-        self._closed = True
-        # In a forked child the loop's epoll object is the parent's: unregistering
-        # there would unregister the parent's sockets.
-        self._stop_watching(touch_loop=self._in_own_process())
-        self._channel.close()
-
-    def _in_own_process(self, getpid: Callable[[], int] = os.getpid) -> bool:
-        """False in a forked child (os bound early: __del__ may run at interpreter exit)."""
-        return self._pid == getpid()
+        self._driver.close()
 
     async def __aenter__(self) -> "DNSResolver":
         return self
@@ -543,7 +559,6 @@ class DNSResolver(LoopDriver):
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         await self.close()
 
-    def __del__(self) -> None:
-        if hasattr(self, "_channel"):
-            self._cleanup()
+    # No __del__: LoopDriver.__del__ releases the channel once neither the resolver nor
+    # anything in flight (loop callbacks, request callbacks) holds the driver.
 

@@ -1,8 +1,8 @@
 """Driving a c-ares channel from an asyncio loop: sockets, the one timer, bursts.
 
-:class:`LoopDriver` is the half of :class:`~ctypes_cares.aio.DNSResolver` that moves
-completions from c-ares to the loop; the resolver itself is the aiodns-shaped API on
-top.  Two modes:
+A :class:`LoopDriver` moves completions from c-ares to the loop for the one
+:class:`~ctypes_cares.aio.DNSResolver` that owns it (``resolver._driver``); the resolver
+is the aiodns-shaped API on top.  Two modes:
 
 * socket-callback mode (the default): c-ares reports its sockets through
   ``sock_state_cb``; they are watched with ``add_reader``/``add_writer``, c-ares's
@@ -11,16 +11,21 @@ top.  Two modes:
 * event-thread mode: c-ares runs its own thread; completions are queued there and run
   on the loop in batches, one wake-up per burst.
 
-The state lives on the resolver instance (tests and aiodns-minded users look at
-``_channel``, ``_timer``, ``_read_fds``, ...).
+The driver knows only what it is given: the loop when it is made, then the channel and
+the mode (:meth:`LoopDriver.start`).  The resolver hands it ``sock_state_cb`` reports
+(through a weak reference), routes request callbacks through ``answer_callback`` and
+``post``, calls ``after_submit`` after each submission and ``close`` once; its
+``_closed``, ``_timer``, ``_read_fds`` and ``_write_fds`` (where aiodns keeps them) are
+the driver's ``closed``, ``timer``, ``read_fds`` and ``write_fds``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import os
 import threading
-from typing import Any, Callable, Deque, Optional, Set, Tuple
+from typing import Any, Callable, Deque, Optional, Protocol, Set, Tuple
 
 from .._cdefs import ARES_SOCKET_BAD
 from ..errno import ARES_EBADRESP, strerror
@@ -61,23 +66,43 @@ def complete(fut: asyncio.Future[Any], result: Any, errorno: Optional[int]) -> N
         fut.set_result(result)
 
 
+class DrivenChannel(Protocol):
+    """What the driver uses of its :class:`~ctypes_cares.Channel`."""
+
+    def process_fd(self, read_fd: int, write_fd: int) -> None: ...
+
+    def timeout(self, t: Optional[float] = None) -> float: ...
+
+    def cancel(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class LoopDriver:
-    """Moves c-ares's completions onto the loop; a base class of DNSResolver."""
+    """Moves c-ares's completions onto the loop, for the resolver that owns it.
 
-    # Set by DNSResolver.__init__.
-    loop: asyncio.AbstractEventLoop
-    _channel: Any
-    _closed: bool
-    _event_thread: bool
+    Its lifetime is the resolver's plus what is in flight: the loop's reader, writer and
+    timer callbacks and (event-thread mode, and ``query_dns`` answers) the channel's
+    request callbacks hold the driver, not the resolver.  So a resolver dropped with
+    lookups pending keeps working, and the channel is released (``__del__``) when the
+    last of them lets go.
+    """
 
-    def _init_driver(self) -> None:
-        self._read_fds: Set[int] = set()
-        self._write_fds: Set[int] = set()
-        self._timer: Optional[asyncio.Handle] = None
-        self._timer_when = 0.0  # the loop time self._timer is armed for
+    channel: DrivenChannel  # from start() on
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.closed = True  # until start(), and again from close() on
+        self.loop = loop
+        self.event_thread = False
+        # The loop is this process's: a forked child must not touch it (close).
+        self._pid = os.getpid()
+        self.read_fds: Set[int] = set()
+        self.write_fds: Set[int] = set()
+        self.timer: Optional[asyncio.Handle] = None
+        self._timer_when = 0.0  # the loop time self.timer is armed for
         self._timer_check_pending = False
         self._sent = 0  # submissions since the last processing step
-        # Socket-callback mode: query_dns answers not decoded yet (see _answer_callback).
+        # Socket-callback mode: query_dns answers not decoded yet (see answer_callback).
         self._undecoded: Deque[Tuple[asyncio.Future[Any], bytes]] = collections.deque()
         self._decode_pending = False
         # Event-thread mode: completions waiting to be run on the loop thread.
@@ -85,24 +110,45 @@ class LoopDriver:
         self._drain_pending = False
         self._inbox_lock = threading.Lock()
 
-    def _cleanup(self) -> None:  # pragma: no cover - DNSResolver closes the resolver
-        raise NotImplementedError
+    def start(self, channel: DrivenChannel, event_thread: bool) -> None:
+        """Drive ``channel``: from its sockets, or (``event_thread``) only its
+        completions, which c-ares's thread hands over through :meth:`post`."""
+        self.channel = channel
+        self.event_thread = event_thread
+        self.closed = False
+
+    def close(self) -> None:
+        """Stop watching sockets, drop the timer, hand the channel to the binding (once)."""
+        if self.closed:
+            return
+        self.closed = True
+        # In a forked child the loop's epoll object is the parent's: unregistering
+        # there would unregister the parent's sockets.
+        self._stop_watching(touch_loop=self.in_own_process())
+        self.channel.close()
+
+    def in_own_process(self, getpid: Callable[[], int] = os.getpid) -> bool:
+        """False in a forked child (os bound early: __del__ may run at interpreter exit)."""
+        return self._pid == getpid()
+
+    def __del__(self) -> None:
+        self.close()
 
     def _stop_watching(self, touch_loop: bool = True) -> None:
         """Drop the timer and every reader/writer registration (closing the resolver);
         ``touch_loop`` False: only forget them (a forked child: the loop is the parent's)."""
         loop = self.loop
-        timer = self._timer
-        self._timer = None
+        timer = self.timer
+        self.timer = None
         if timer is not None and touch_loop:
             timer.cancel()
         if touch_loop and not loop.is_closed():  # a closed loop watches nothing any more
-            for fd in self._read_fds:
+            for fd in self.read_fds:
                 loop.remove_reader(fd)
-            for fd in self._write_fds:
+            for fd in self.write_fds:
                 loop.remove_writer(fd)
-        self._read_fds.clear()
-        self._write_fds.clear()
+        self.read_fds.clear()
+        self.write_fds.clear()
 
     # -- socket-callback mode: query_dns answers decoded in slices --------------------
     #
@@ -111,7 +157,7 @@ class LoopDriver:
     # loop iteration, so the awaiting tasks consume (and drop) results while the rest
     # of the burst is still bytes, instead of the whole burst being alive as objects.
 
-    def _answer_callback(
+    def answer_callback(
         self, fut: asyncio.Future[Any], answer: Any, errorno: Optional[int]
     ) -> None:
         if errorno is not None or not isinstance(answer, bytes):
@@ -141,7 +187,7 @@ class LoopDriver:
 
     # -- event-thread mode: completions cross to the loop in batches ----------------
 
-    def _post(self, handler: Callable[..., None], *args: Any) -> None:
+    def post(self, handler: Callable[..., None], *args: Any) -> None:
         """Queue a completion for the loop thread (called on the channel's thread)."""
         # Appending and looking at the flag, like clearing it before the drain, happen
         # under _inbox_lock: a completion is never stranded, with or without a GIL.
@@ -178,19 +224,19 @@ class LoopDriver:
     # Invariants:
     # * c-ares reports (fd, 0, 0) BEFORE it closes a socket, and we stop watching the fd
     #   right then, so a reused fd number is never watched on behalf of an old socket.
-    # * one timer at most (self._timer), armed for c-ares's earliest deadline whenever
+    # * one timer at most (self.timer), armed for c-ares's earliest deadline whenever
     #   sockets are open, re-armed only when that deadline moves materially earlier
     #   (a timer that fires early just processes nothing and re-arms).
     # * the deadline is re-read once per loop iteration after submissions and socket
     #   activity (_timer_check_pending), not once per query.
 
-    def _sock_state_cb(self, fd: int, readable: Any, writable: Any) -> None:
-        if self._closed:
+    def sock_state_cb(self, fd: int, readable: Any, writable: Any) -> None:
+        if self.closed:
             # Late notifications, e.g. from the binding's destroyer thread.
             return
         loop = self.loop
-        read_fds = self._read_fds
-        write_fds = self._write_fds
+        read_fds = self.read_fds
+        write_fds = self.write_fds
         if readable:
             if fd not in read_fds:
                 loop.add_reader(fd, self._process, fd, SOCKET_BAD)
@@ -206,19 +252,19 @@ class LoopDriver:
             loop.remove_writer(fd)
             write_fds.discard(fd)
         if read_fds or write_fds:
-            if self._timer is None:
+            if self.timer is None:
                 self._check_timer_soon()
-        elif self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        elif self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
 
     def _process(self, read_fd: int, write_fd: int) -> None:
         """One c-ares processing step (a socket is ready, or a deadline passed)."""
-        if self._closed:
+        if self.closed:
             return
         self._sent = 0
         try:
-            self._channel.process_fd(read_fd, write_fd)
+            self.channel.process_fd(read_fd, write_fd)
         except Exception as exc:
             self._abort(exc)
             return
@@ -233,7 +279,7 @@ class LoopDriver:
         lookups are submitted in one loop iteration, their answers would otherwise all
         wait for the next iteration and arrive as one burst, held in C memory at once.
         """
-        for fd in tuple(self._read_fds):  # each _process() restarts the count
+        for fd in tuple(self.read_fds):  # each _process() restarts the count
             self._process(fd, SOCKET_BAD)
 
     def _abort(self, exc: Exception) -> None:
@@ -247,14 +293,14 @@ class LoopDriver:
              "exception": exc}
         )
         try:
-            self._channel.cancel()
+            self.channel.cancel()
         except Exception:  # the channel is unusable: its requests end with it
             pass
-        self._cleanup()
+        self.close()
 
     def _check_timer_soon(self) -> None:
         """Re-read c-ares's next deadline later in this loop iteration (once)."""
-        if self._timer_check_pending or self._event_thread:
+        if self._timer_check_pending or self.event_thread:
             return
         self._timer_check_pending = True
         self.loop.call_soon(self._start_timer)
@@ -262,38 +308,38 @@ class LoopDriver:
     def _start_timer(self) -> None:
         """Arm (or move earlier) the one timer for c-ares's next deadline."""
         self._timer_check_pending = False
-        if self._closed:
+        if self.closed:
             return
-        timer = self._timer
-        if not (self._read_fds or self._write_fds):
+        timer = self.timer
+        if not (self.read_fds or self.write_fds):
             # No socket open: nothing in flight can time out.
             if timer is not None:
                 timer.cancel()
-                self._timer = None
+                self.timer = None
             return
         loop = self.loop
-        when = loop.time() + self._channel.timeout(TIMER_MAX) + TIMER_SLACK
+        when = loop.time() + self.channel.timeout(TIMER_MAX) + TIMER_SLACK
         if timer is not None:
             # The deadline is kept by us: uvloop's call_at returns a plain Handle, with
             # no when(), for a deadline that rounds to now.
             if self._timer_when <= when + TIMER_TOLERANCE:
                 return
             timer.cancel()
-        self._timer = loop.call_at(when, self._timer_cb)
+        self.timer = loop.call_at(when, self._timer_cb)
         self._timer_when = when
 
     def _timer_cb(self) -> None:
-        self._timer = None
-        if self._read_fds or self._write_fds:
+        self.timer = None
+        if self.read_fds or self.write_fds:
             self._process(SOCKET_BAD, SOCKET_BAD)  # expire what is due, then re-arm
 
-    def _after_submit(self) -> None:
+    def after_submit(self) -> None:
         """A lookup went to c-ares: re-read the deadline this iteration, and after every
         READ_EVERY submissions without a processing step, read the replies now."""
-        if self._event_thread:
+        if self.event_thread:
             return
         self._sent += 1
-        if self._sent >= READ_EVERY and self._read_fds:
+        if self._sent >= READ_EVERY and self.read_fds:
             self._read_replies()
         if not self._timer_check_pending:
             self._check_timer_soon()
