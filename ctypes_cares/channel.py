@@ -27,8 +27,9 @@ from typing import Any, Callable, Dict, Iterable, List, NoReturn, Optional
 from . import _background, _cdefs, _lifetime, _requests, _settings
 from ._args import c_name, c_string, check_c_int, check_socket, parse_ip, timeval_cap
 from ._lifetime import DESTROYED, REOPEN, Core, add_live_core, destroyer, next_token
-from ._cstructs import add_string_options, build_options, sockaddr_for
+from ._cstructs import sockaddr_for
 from ._lib import caps, copy_bytes, lib
+from ._options import init_options
 from ._requests import (
     ADDRINFO_THUNK,
     CANCEL_REENTRANT,
@@ -37,7 +38,6 @@ from ._requests import (
     HOST_THUNK,
     NAMEINFO_THUNK,
     SERVER_STATE_THUNK,
-    SOCK_STATE_THUNK,
     InFlight,
     complete,
     delivering_on_this_thread,
@@ -148,38 +148,9 @@ class Channel:
         self._in_flight = InFlight()
         self._flags = 0 if flags is None else flags
 
-        options, optmask, keep = build_options(
-            flags=flags,
-            timeout=timeout,
-            tries=tries,
-            ndots=ndots,
-            tcp_port=tcp_port,
-            udp_port=udp_port,
-            socket_send_buffer_size=socket_send_buffer_size,
-            socket_receive_buffer_size=socket_receive_buffer_size,
-        )
         token = next_token()
-        if sock_state_cb and not callable(sock_state_cb):
-            raise TypeError("sock_state_cb is not callable")
-        # Default channels are driven by our one background thread (``_background``),
-        # through the same sock_state_cb route; c-ares's own event thread only where
-        # the platform has no poll().
-        driven = not sock_state_cb and _background.AVAILABLE
-        if sock_state_cb or driven:
-            options.sock_state_cb = SOCK_STATE_THUNK
-            options.sock_state_cb_data = token
-            optmask |= _cdefs.ARES_OPT_SOCK_STATE_CB
-        elif caps.event_thread:
-            options.evsys = _cdefs.ARES_EVSYS_DEFAULT
-            optmask |= _cdefs.ARES_OPT_EVENT_THREAD
-        else:  # pragma: no cover - no poll() and an old library: nothing can drive it
-            _not_available("a Channel without sock_state_cb on this platform", "1.26.0")
-        optmask |= add_string_options(
-            options, keep, lookups=lookups, domains=domains, resolvconf_path=resolvconf_path
-        )
-        if rotate:
-            optmask |= _cdefs.ARES_OPT_ROTATE
-        optmask |= _settings.apply(options, keep, settings, _not_available)
+        # The arguments are checked as they are written into the C options.
+        options, optmask, keep, driven = init_options(settings, token, _not_available)
 
         ptr = _cdefs.channel_p()
         # `keep` holds every buffer the options point to until c-ares has copied them.
