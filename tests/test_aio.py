@@ -211,7 +211,8 @@ def test_timer_moves_earlier_for_adaptive_timeouts(run: Any, zone: DNSServer) ->
     async def main() -> None:
         async with make(zone, timeout=3.0, tries=1) as resolver:
             slow = asyncio.ensure_future(resolver.query_dns("slow.example", "A"))  # now + 3 s
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0)  # one iteration: the timer is armed for that deadline
+            assert resolver._timer is not None
             for i in range(5):  # latency samples for c-ares's metrics (not cached names)
                 assert (await resolver.query_dns(f"m{i}.example", "A")).answer
             lost = asyncio.ensure_future(resolver.query_dns("lost.example", "A"))

@@ -207,12 +207,14 @@ def test_wait_idle(channel: cares.Channel) -> None:
     assert channel.wait(-1) is True
 
 
-def test_wait_for_pending(dns_server: DNSServer, channel: cares.Channel, resolve: Requester) -> None:
+def test_wait_for_pending(dns_server: DNSServer, make_channel: ChannelFactory, resolve: Requester) -> None:
     dns_server.add("www.example", "A", "10.0.0.1")
-    dns_server.set_fault("delay", seconds=0.2)
+    dns_server.set_fault("drop")  # unanswered until the faults are cleared; c-ares retries
+    channel = make_channel(timeout=0.1, tries=20)
     recorder = resolve(channel.query, "www.example", A)
     assert channel.wait(0) is False
     assert channel.wait(0.01) is False
+    dns_server.clear_faults()
     assert channel.wait() is True
     assert recorder.called
     recorder.result()
