@@ -1,0 +1,192 @@
+"""Every example of the documentation site (``docs/examples/``, shown on its pages with
+``literalinclude``) runs here as its own program against the test DNS server, whose
+address it takes as its first argument, and its output is checked: the site cannot
+show code that does not run or output it does not print.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+import ctypes_cares
+from capabilities import needs, needs_version
+from cares_helpers import subprocess_env
+from dnsserver import DNSServer
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+EXAMPLES = DOCS / "examples"
+
+pytestmark = pytest.mark.skipif(
+    not EXAMPLES.is_dir(), reason=f"no {EXAMPLES} (the tests were copied without docs/)"
+)
+
+
+def run_example(name: str, *args: str) -> "subprocess.CompletedProcess[str]":
+    """``python docs/examples/NAME ARGS`` (``sh`` for a ``.sh``) with the package under test."""
+    path = EXAMPLES / name
+    command = ["sh", str(path)] if name.endswith(".sh") else [sys.executable, "-X", "faulthandler", str(path)]
+    return subprocess.run(
+        command + list(args),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=subprocess_env({"PYTHON": sys.executable}),
+        cwd=str(EXAMPLES),
+    )
+
+
+def output_of(name: str, *args: str) -> str:
+    proc = run_example(name, *args)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stderr == ""
+    return proc.stdout
+
+
+@pytest.fixture
+def zone(dns_server: DNSServer) -> Iterator[DNSServer]:
+    """The names the examples ask about."""
+    dns_server.add("example.com", "MX", (10, "mail.example.com"))
+    dns_server.add("example.com", "A", "192.0.2.1")
+    dns_server.add("www.example.com", "A", "192.0.2.2")
+    dns_server.add("1.2.0.192.in-addr.arpa", "PTR", "host.example.com")
+    dns_server.set_soa("example.com", "ns.example.com", "hostmaster.example.com")
+    yield dns_server
+
+
+@pytest.fixture
+def dead_server() -> Iterator[DNSServer]:
+    """A server that never answers."""
+    with DNSServer() as server:
+        server.set_fault("drop")
+        yield server
+
+
+def test_every_example_is_tested_and_shown() -> None:
+    tested = {name[len("test_"):] for name in globals() if name.startswith("test_")}
+    examples = sorted(p.name for p in EXAMPLES.iterdir() if p.suffix in (".py", ".sh"))
+    untested = [n for n in examples if n.rsplit(".", 1)[0] not in tested]
+    assert untested == [], "examples without a test here"
+    pages = "\n".join(p.read_text() for p in DOCS.rglob("*.md"))
+    shown = set(re.findall(r"literalinclude\}\s+(?:\.\./)*examples/(\S+)", pages))
+    assert sorted(set(examples) - shown) == [], "examples no page includes"
+    assert sorted(shown - set(examples)) == [], "pages include examples that do not exist"
+
+
+def test_channel_query(zone: DNSServer) -> None:
+    assert output_of("channel_query.py", zone.address) == (
+        "example.com 300 MXRecordData(priority=10, exchange='mail.example.com')\n"
+        "failed: ARES_ENOTFOUND Domain name not found\n"
+    )
+
+
+def test_asyncio_query(zone: DNSServer) -> None:
+    assert output_of("asyncio_query.py", zone.address) == (
+        "[(10, 'mail.example.com')]\n"
+        "[(b'192.0.2.1', 443)]\n"
+        "(4, 'Domain name not found')\n"
+    )
+
+
+def test_capabilities() -> None:
+    lines = output_of("capabilities.py").splitlines()
+    assert lines[0] == f"library: {ctypes_cares.capabilities.path}"
+    assert lines[1] == f"c-ares version: {ctypes_cares.ARES_VERSION}"
+    assert lines[2:11] == ctypes_cares.capabilities.describe().splitlines()[2:]
+    assert lines[11:] == ([] if ctypes_cares.capabilities.dnsrec else ["query_message needs c-ares >= 1.28"])
+
+
+def test_threads(zone: DNSServer) -> None:
+    assert output_of("threads.py", zone.address) == (
+        "ctypes_cares-driver: error=None\n"
+        "main thread: MainThread\n"
+    )
+
+
+def test_sock_state_loop(zone: DNSServer) -> None:
+    assert output_of("sock_state_loop.py", zone.address) == (
+        "answered on MainThread [ARecordData(addr='192.0.2.1')]\n"
+    )
+
+
+@needs_version("1.29")  # server_retry_*, server_state_cb
+def test_failover(zone: DNSServer, dead_server: DNSServer) -> None:
+    lines = output_of("failover.py", dead_server.address, zone.address).splitlines()
+    # The dead server's failure comes first; the answer and the live server's report
+    # both come from the same processing step, the answer's callback first.
+    assert lines[0] == f"server {dead_server.address} UDP: failed"
+    assert sorted(lines[1:]) == [
+        "answer: [ARecordData(addr='192.0.2.1')]",
+        f"server {zone.address} UDP: answered",
+    ]
+
+
+@needs("dnsrec", "1.28")
+def test_query_message(zone: DNSServer) -> None:
+    assert output_of("query_message.py", zone.address) == (
+        "rcode 0 authenticated (AD) False\n"
+        "  example.com 1 ARecordData(addr='192.0.2.1')\n"
+        "  EDNS udp_size 1232 DO True\n"
+        "rcode 3 authenticated (AD) False\n"
+        "  EDNS udp_size 1232 DO False\n"
+    )
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_fork_pool(zone: DNSServer) -> None:
+    assert output_of("fork_pool.py", zone.address) == (
+        "parent: ['192.0.2.1']\n"
+        "workers: [['192.0.2.1'], ['192.0.2.2']]\n"
+    )
+
+
+def test_aiodns_dropin(zone: DNSServer) -> None:
+    assert output_of("aiodns_dropin.py", zone.address) == (
+        "ctypes_cares.aio ['192.0.2.1']\n"
+        "error True\n"
+    )
+
+
+def test_legacy_query(zone: DNSServer) -> None:
+    assert output_of("legacy_query.py", zone.address) == (
+        "[('mail.example.com', 10, 300)]\n"
+        "DeprecationWarning query() is deprecated, use query_dns() instead\n"
+        "[('mail.example.com', 10, 300)]\n"
+    )
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a POSIX shell script")
+def test_cli(zone: DNSServer) -> None:
+    proc = run_example("cli.sh", zone.address)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # dig's flags line where the header can be had (query_message, c-ares >= 1.28).
+    flags = ";; flags: qr aa rd ra; QUERY: 1, ANSWER: 1, AUTHORITY: 0, ADDITIONAL: 1\n\n"
+    mx = (flags if ctypes_cares.capabilities.dnsrec else "") + (
+        ";; QUESTION SECTION:\n"
+        ";example.com.       IN  MX\n"
+        "\n"
+        ";; ANSWER SECTION:\n"
+        "example.com.   300  IN  MX  10 mail.example.com.\n"
+    )
+    out = proc.stdout
+    for _form in ("NAME TYPE", "TYPE NAME"):
+        assert out.startswith(mx), out
+        out = out[len(mx):]
+    line, _, out = out.partition("\n")
+    answer = json.loads(line)
+    assert answer["status"] == 0 and answer["result"]["answer"][0]["data"] == {"addr": "192.0.2.1"}
+    assert out == (
+        ";; HOST: 192.0.2.1\n"
+        "name:     host.example.com\n"
+        "alias:    host.example.com\n"
+        "address:  192.0.2.1\n"
+        "exit status 1\n"
+    )
+    assert proc.stderr == "ctypes-cares: nothing.invalid A: ARES_ENOTFOUND (Domain name not found)\n"
