@@ -27,6 +27,9 @@ extensions = [
     "benchmark_results",
 ]
 
+# Option names and quotes are shown as written ("--search", not an en dash).
+smartquotes = False
+
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 exclude_patterns = ["_generated", "examples", "requirements.txt"]
 myst_enable_extensions = ["colon_fence", "deflist"]

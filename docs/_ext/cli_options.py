@@ -66,7 +66,9 @@ class CliOptions(SphinxDirective):
     def run(self) -> List[nodes.Node]:
         parser = load_parser(self.arguments[0])
         usage = parser.format_usage().strip()
-        result: List[nodes.Node] = [nodes.literal_block(usage, usage)]
+        block = nodes.literal_block(usage, usage)
+        block["language"] = "text"
+        result: List[nodes.Node] = [block]
         if parser.description:
             result.append(nodes.paragraph(text=parser.description))
         groups: Dict[str, List[argparse.Action]] = {"positional": [], "option": []}
