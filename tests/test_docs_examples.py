@@ -94,7 +94,7 @@ PRINTS = {
     ),
 }
 #: The other examples, each checked by a test of its own below.
-CHECKED_APART = ("capabilities.py", "failover.py", "cli.sh")
+CHECKED_APART = ("capabilities.py", "failover.py", "cli.sh", "system_libcares.sh")
 NEEDS = {
     "query_message.py": needs("dnsrec", "1.28"),
     "fork_pool.py": pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()"),
@@ -165,3 +165,14 @@ def test_cli(zone: DNSServer) -> None:
         "exit status 1\n"
     )
     assert proc.stderr == "ctypes-cares: nothing.invalid A: ARES_ENOTFOUND (Domain name not found)\n"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a POSIX shell script")
+def test_system_libcares() -> None:
+    """The example names a library by CARES_LIBRARY: here the one under test."""
+    proc = run_example("system_libcares.sh", ctypes_cares.capabilities.path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.splitlines()[1:] == [
+        f"c-ares {ctypes_cares.ARES_VERSION}",
+        f"library {ctypes_cares.capabilities.path}",
+    ]
