@@ -56,7 +56,8 @@ def probe(version: Version) -> Any:
     """``ctypes_cares.capabilities`` as a library of ``version`` would make it."""
     from ctypes_cares import _lib
 
-    return _lib._probe(None, StandIn(version, _lib.PROTOTYPES), f"c-ares {text(version)}")  # type: ignore[arg-type]
+    stand_in: Any = StandIn(version, _lib.PROTOTYPES)  # bound like _lib.Functions
+    return _lib._probe(None, stand_in, f"c-ares {text(version)}")
 
 
 def releases() -> List[Version]:
