@@ -77,7 +77,7 @@ def plot(rows: List[Dict[str, Any]], clients: List[str], target: Path) -> None:
         ax.set_xlabel("thousand queries per second (median; more is better)")
         ax.set_title("ctypes_cares.aio vs aiodns" if api == "aio" else "Channel vs pycares.Channel")
         ax.grid(axis="x", alpha=0.3)
-        ax.legend(loc="lower right", fontsize="small")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.07), ncol=len(present), fontsize="small")
     fig.tight_layout()
     target.parent.mkdir(parents=True, exist_ok=True)
     # No date in the SVG: the same results give the same file.
@@ -116,7 +116,9 @@ class BenchmarkResults(SphinxDirective):
                 report.LEGEND.rstrip() + "\n\n" + report.format_table(rows) + "\n\n"
                 "bare interpreter peak RSS MiB (harness, no client):\n" + report.format_bare(payload["measurements"], labels)
             )
-            out.append(nodes.literal_block(text, text))
+            block = nodes.literal_block(text, text)
+            block["language"] = "text"
+            out.append(block)
         if every or "plot" in self.options:
             name = Path(path).stem + ".svg"
             plot(rows, payload["options"]["clients"], Path(self.env.srcdir) / GENERATED / name)
