@@ -9,7 +9,7 @@
             result = await resolver.query_dns("example.com", "MX")
 
 :class:`DNSResolver` has :class:`ctypes_cares.aio.DNSResolver`'s methods as coroutine
-functions, the same results and the same :class:`~ctypes_cares.aio.error.DNSError`s.
+functions, the same results and the same :class:`~ctypes_cares.aio.error.DNSError` errors.
 It is driven by anyio's ``wait_readable``/``wait_writable`` and a timer, in a background
 task that exists while lookups are in flight (a system task under trio): no threads.
 One resolver serves one event loop (or trio run) at a time.  Needs
