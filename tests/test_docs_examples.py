@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+import importlib
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -176,3 +178,26 @@ def test_system_libcares() -> None:
         f"c-ares {ctypes_cares.ARES_VERSION}",
         f"library {ctypes_cares.capabilities.path}",
     ]
+
+
+def test_benchmark_commands_parse() -> None:
+    """The performance page's commands cannot run here (NSD, minutes of load), but the
+    options they pass must be ones ``benchmarks/run.py`` accepts."""
+    benchmarks = DOCS.parent / "benchmarks"
+    if not (benchmarks / "run.py").exists():
+        pytest.skip("no benchmarks/ beside the tests")
+    page = (DOCS / "performance.md").read_text()
+    block = page.split("## Reproduce", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    commands = [line.split("#", 1)[0].replace("$(date +%F)", "2026-01-01") for line in block.splitlines()]
+    sys.path.insert(0, str(benchmarks))
+    try:
+        run = importlib.import_module("run")
+    finally:
+        sys.path.remove(str(benchmarks))
+    parsed = 0
+    for command in commands:
+        words = shlex.split(command)
+        if words[:2] == ["python3", "benchmarks/run.py"]:
+            run.parse_args(words[2:])  # SystemExit(2) on an option it does not know
+            parsed += 1
+    assert parsed == 3
