@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import importlib
 import re
 import shlex
@@ -58,6 +59,7 @@ def zone(dns_server: DNSServer) -> Iterator[DNSServer]:
     dns_server.add("example.com", "MX", (10, "mail.example.com"))
     dns_server.add("example.com", "A", "192.0.2.1")
     dns_server.add("www.example.com", "A", "192.0.2.2")
+    dns_server.add("local.example.com", "A", "127.0.0.1")
     dns_server.add("1.2.0.192.in-addr.arpa", "PTR", "host.example.com")
     dns_server.set_soa("example.com", "ns.example.com", "hostmaster.example.com")
     yield dns_server
@@ -89,6 +91,20 @@ PRINTS = {
     ),
     "fork_pool.py": "parent: ['192.0.2.1']\nworkers: [['192.0.2.1'], ['192.0.2.2']]\n",
     "aiodns_dropin.py": "ctypes_cares.aio ['192.0.2.1']\nerror True\n",
+    "trio_install.py": (
+        "b'hello'\n"
+        "[(<AddressFamily.AF_INET: 2>, <SocketKind.SOCK_STREAM: 1>, 6, '', ('127.0.0.1', 80))]\n"
+        "True [Errno -2] Name or service not known\n"
+    ),
+    "anyio_resolver.py": (
+        "asyncio\n[(10, 'mail.example.com')]\n(4, 'Domain name not found')\n"
+        "trio\n[(10, 'mail.example.com')]\n(4, 'Domain name not found')\n"
+    ),
+    "aio_install.py": (
+        "b'hello'\n"
+        "[(<AddressFamily.AF_INET: 2>, <SocketKind.SOCK_STREAM: 1>, 6, '', ('127.0.0.1', 443))]\n"
+        "True [Errno -2] Name or service not known\n"
+    ),
     "legacy_query.py": (
         "[('mail.example.com', 10, 300)]\n"
         "DeprecationWarning query() is deprecated, use query_dns() instead\n"
@@ -97,8 +113,14 @@ PRINTS = {
 }
 #: The other examples, each checked by a test of its own below.
 CHECKED_APART = ("capabilities.py", "failover.py", "cli.sh", "system_libcares.sh")
+# The gaierror text is the platform's gai_strerror: glibc's in the expected output.
+_GLIBC_MESSAGES = pytest.mark.skipif(
+    platform.libc_ver()[0] != "glibc", reason="prints glibc's gai_strerror text"
+)
 NEEDS = {
     "query_message.py": needs("dnsrec", "1.28"),
+    "trio_install.py": _GLIBC_MESSAGES,
+    "aio_install.py": _GLIBC_MESSAGES,
     "fork_pool.py": pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()"),
 }
 
