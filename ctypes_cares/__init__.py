@@ -197,5 +197,5 @@ def reverse_address(ip: str) -> str:
 
 # Not in __all__ (pycares 5.2.1's __all__ is exact), but importable as in pycares.
 _unexported = (_handle_to_channel, ascii_bytes, maybe_str, parse_name)
-#: Extensions beyond pycares 5.2.1 (README, "Resolver settings"), also outside __all__.
+#: Extensions beyond pycares 5.2.1 (docs/guide/settings.md), also outside __all__.
 _extensions = (ARES_AI_NOSORT, ARES_FLAG_DNS0x20, QUERY_TYPE_SVCB, SVCBRecordData)

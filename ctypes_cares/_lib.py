@@ -51,7 +51,7 @@ MIN_VERSION = (1, 17, 0)
 #: advisories GHSA-wpr3-8q3r-4q8c, GHSA-fqh5-3x7m-wp44, GHSA-97vq-4mxv-7vhm,
 #: GHSA-rf6g-ww74-97qh, GHSA-mw23-pfg6-2x9r, GHSA-v33j-65h4-4ch8, GHSA-pj7p-v3cw-hq66 and
 #: more (c-ares/RELEASE-NOTES.md); 1.34.7 fixed CVE-2026-33630, 1.34.5 CVE-2025-31498.
-#: Raise it when a newer one is vendored (README, "Security updates").
+#: Raise it when a newer one is vendored (docs/development.md, "Security updates").
 SECURITY_RELEASE = (1, 34, 9)
 #: How the warning about an older library starts (a fixed prefix, for warning filters).
 OUTDATED_WARNING = "libcares predates the c-ares security release"

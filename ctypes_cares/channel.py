@@ -294,7 +294,7 @@ class Channel:
         callback: Callback,
     ) -> None:
         """One question of any type (a number: 48 is DNSKEY) with these header bits and
-        EDNS (``dnssec_ok``: DO); the callback gets a DNSMessage (README, "The DNS message")."""
+        EDNS (``dnssec_ok``: DO); the callback gets a DNSMessage (docs/guide/migrating.md, "The whole message")."""
         _check_callable(callback)
         query_type, query_class = check_code(query_type, "query_type"), check_code(query_class, "query_class")
         if not caps.dnsrec:

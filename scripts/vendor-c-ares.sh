@@ -10,7 +10,7 @@
 # touched unless the source holds a c-ares tree (include/ares_version.h). Prints the old and
 # new versions, the tarball's SHA-256 (for the commit message), and the other files that
 # name the old version, to review: for a security release, raise SECURITY_RELEASE in
-# ctypes_cares/_lib.py and note it in CHANGELOG.md (README, "Security updates").
+# ctypes_cares/_lib.py and note it in CHANGELOG.md (docs/development.md, "Security updates").
 set -euo pipefail
 source=${1:?usage: scripts/vendor-c-ares.sh c-ares-X.Y.Z.tar.gz | URL | pycares==X.Y.Z}
 top=$(cd "$(dirname "$0")/.." && pwd)

@@ -38,7 +38,7 @@ def test_constructor_is_keyword_only() -> None:
         "flags", "timeout", "tries", "ndots", "tcp_port", "udp_port", "servers", "domains",
         "lookups", "sock_state_cb", "socket_send_buffer_size", "socket_receive_buffer_size",
         "rotate", "local_ip", "local_dev", "resolvconf_path",
-        # extensions (README, "Resolver settings"), after pycares 5.2.1's arguments
+        # extensions (docs/guide/settings.md), after pycares 5.2.1's arguments
         "qcache_max_ttl", "max_timeout", "udp_max_queries", "hosts_path", "edns_packet_size",
         "server_retry_chance", "server_retry_delay", "server_state_cb",
     ]

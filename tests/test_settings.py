@@ -1,5 +1,4 @@
-"""The resolver settings beyond pycares (ctypes_cares._settings; README, "Resolver
-settings"), against the in-process server: each works, or on a library too old for it
+"""The resolver settings beyond pycares (ctypes_cares._settings; docs/guide/settings.md), against the in-process server: each works, or on a library too old for it
 the ENOTIMP message names the release that brought it."""
 
 from __future__ import annotations

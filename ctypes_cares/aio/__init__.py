@@ -185,8 +185,7 @@ class DNSResolver:
     ``asyncio.get_event_loop()``).  Other keyword arguments go to
     :class:`ctypes_cares.Channel` (``timeout``, ``tries``, ``ndots``, ``rotate``,
     ``udp_port``, ``domains``, ``flags``, ...), including the extensions
-    (``qcache_max_ttl``, ``max_timeout``, ``server_state_cb``, ...: README, "Resolver
-    settings"); a ``sock_state_cb`` is ignored.  ``server_state_cb`` runs on the loop
+    (``qcache_max_ttl``, ``max_timeout``, ``server_state_cb``, ...: docs/guide/settings.md); a ``sock_state_cb`` is ignored.  ``server_state_cb`` runs on the loop
     thread.
 
     ``event_thread`` (not in aiodns): ``False`` drives c-ares from the loop (no thread;
