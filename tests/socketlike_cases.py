@@ -5,7 +5,7 @@ exactly what ``socket.getaddrinfo``/``socket.getnameinfo`` give for them."""
 from __future__ import annotations
 
 import socket
-from typing import Any, List, Tuple
+from typing import Any, Callable, List, Tuple
 
 import pytest
 
@@ -59,3 +59,32 @@ def skip_without_ipv6(case: Tuple[Any, ...]) -> None:
 
 def system_getaddrinfo(case: Tuple[Any, ...]) -> List[Tuple[Any, ...]]:
     return list(socket.getaddrinfo(*case))
+
+
+def _services_known() -> bool:
+    try:
+        socket.getservbyname("http", "tcp")
+    except OSError:
+        return False
+    return True
+
+
+#: For the tests that use service names: a system without a services database
+#: (/etc/services; Debian's netbase, absent from a bare debootstrap) knows none.
+needs_services = pytest.mark.skipif(
+    not _services_known(), reason="the system knows no service names (no /etc/services)"
+)
+
+
+def outcome(call: Callable[[], Any]) -> Tuple[str, Any]:
+    """``("ok", list)`` or ``("gaierror", errno)``: what a lookup gave."""
+    try:
+        return "ok", list(call())
+    except socket.gaierror as exc:
+        return "gaierror", exc.errno
+
+
+def system_outcome(case: Tuple[Any, ...]) -> Tuple[str, Any]:
+    """What the socket module gives for ``case``: a system without a services database
+    refuses service names, and a socket-shaped resolver must refuse them the same way."""
+    return outcome(lambda: socket.getaddrinfo(*case))

@@ -31,7 +31,7 @@ async def main(server: str) -> None:
         nursery.cancel_scope.cancel()
 
     # Results and errors have the socket module's shapes.
-    print(await trio.socket.getaddrinfo("local.example.com", "http", type=socket.SOCK_STREAM))
+    print(await trio.socket.getaddrinfo("local.example.com", 80, type=socket.SOCK_STREAM))
     try:
         await trio.socket.getaddrinfo("nothing.invalid", 80)
     except socket.gaierror as exc:
