@@ -164,9 +164,11 @@ class NSDServer:
     """``with NSDServer() as nsd: ... nsd.port ...``: a running NSD, stopped on exit."""
 
     def __init__(
-        self, nsd: str | None = None, ttl: int = DEFAULT_TTL, keep_dir: bool = False
+        self, nsd: str | None = None, ttl: int = DEFAULT_TTL, keep_dir: bool = False,
+        port: int | None = None,
     ) -> None:
         self.binary = nsd or find_nsd()
+        self.fixed_port = port  # None: a free one (hooks.py needs 53, for the system resolver)
         self.ttl = ttl
         self.keep_dir = keep_dir
         self.directory: Path | None = None
@@ -188,7 +190,7 @@ class NSDServer:
         _become_subreaper()
         for _attempt in range(attempts):
             # The port may be taken between free_port() and nsd's bind: then try another.
-            self.port = free_port()
+            self.port = self.fixed_port or free_port()
             config = self.directory / "nsd.conf"
             config.write_text(config_text(self.directory, self.port))
             out = open(self.directory / "nsd.out", "wb")
