@@ -19,8 +19,10 @@ What the socket module does for us, never touching DNS:
 
 from __future__ import annotations
 
+import _socket
 import ctypes
 import functools
+import operator
 import socket
 import sys
 from typing import Any, List, NamedTuple, Optional, Tuple, Union
@@ -39,11 +41,24 @@ NameInfo = Tuple[str, str]
 
 _LOCALHOST = frozenset(("localhost", "localhost."))
 
+# The socket module's flags as plain ints: AI_*/NI_* are IntFlag members there, and
+# every & or | on them builds a new enum object (several microseconds per lookup).
+AI_NUMERICHOST = int(socket.AI_NUMERICHOST)
+AI_NUMERICSERV = int(socket.AI_NUMERICSERV)
+AI_CANONNAME = int(socket.AI_CANONNAME)
+NI_NUMERICHOST = int(socket.NI_NUMERICHOST)
+NI_NUMERICSERV = int(socket.NI_NUMERICSERV)
+NI_DGRAM = int(socket.NI_DGRAM)
+NI_NAMEREQD = int(socket.NI_NAMEREQD)
+NI_NOFQDN = int(socket.NI_NOFQDN)
+_FAMILIES_FOR_DNS = (int(socket.AF_UNSPEC), int(socket.AF_INET), int(socket.AF_INET6))
+_AF_INET6 = int(socket.AF_INET6)
+
 # Flags that name no DNS behaviour c-ares must know about are left to the socket module.
 _PASSED_TO_CARES = (
-    (socket.AI_V4MAPPED, ARES_AI_V4MAPPED),
-    (socket.AI_ALL, ARES_AI_ALL),
-    (socket.AI_ADDRCONFIG, ARES_AI_ADDRCONFIG),
+    (int(socket.AI_V4MAPPED), ARES_AI_V4MAPPED),
+    (int(socket.AI_ALL), ARES_AI_ALL),
+    (int(socket.AI_ADDRCONFIG), ARES_AI_ADDRCONFIG),
 )
 
 # c-ares statuses as getaddrinfo(3) reports them: a missing name, a transient failure
@@ -149,28 +164,28 @@ def plan_getaddrinfo(
         host = bytes(host)
     if not isinstance(host, (str, bytes)):
         raise TypeError(f"getaddrinfo() argument 1 must be string or None, not {host!r}")
+    flags = operator.index(flags)
     numeric_candidate = isinstance(host, bytes) or host.isascii()
     if numeric_candidate:
-        try:
-            return _system_getaddrinfo(
-                host, port, family, type, proto, flags | socket.AI_NUMERICHOST
-            )
+        try:  # (_socket's: rows of plain ints, which we only look at on success)
+            _socket.getaddrinfo(host, port, family, type, proto, flags | AI_NUMERICHOST)
         except socket.gaierror as exc:
-            if exc.errno != socket.EAI_NONAME or flags & socket.AI_NUMERICHOST:
+            if exc.errno != socket.EAI_NONAME or flags & AI_NUMERICHOST:
                 raise
+        else:
+            return _system_getaddrinfo(host, port, family, type, proto, flags | AI_NUMERICHOST)
         if _is_localhost(host):
             return _system_getaddrinfo(host, port, family, type, proto, flags)
-    elif flags & socket.AI_NUMERICHOST:
+    elif flags & AI_NUMERICHOST:
         raise gaierror(socket.EAI_NONAME)
     # Family, type, protocol, flags and service are checked the way the socket module
     # checks them, before anything is sent (a None host never reaches DNS).
-    socket.getaddrinfo(
-        None, 0 if port is None else port, family, type, proto,
-        flags & ~socket.AI_CANONNAME,
+    _socket.getaddrinfo(
+        None, 0 if port is None else port, family, type, proto, flags & ~AI_CANONNAME
     )
-    if family not in (socket.AF_UNSPEC, socket.AF_INET, socket.AF_INET6):
+    if family not in _FAMILIES_FOR_DNS:
         raise gaierror(socket.EAI_FAMILY)
-    cares_flags = ARES_AI_CANONNAME if flags & socket.AI_CANONNAME else 0
+    cares_flags = ARES_AI_CANONNAME if flags & AI_CANONNAME else 0
     for system_flag, cares_flag in _PASSED_TO_CARES:
         if flags & system_flag:
             cares_flags |= cares_flag
@@ -192,17 +207,17 @@ def finish_getaddrinfo(plan: AddrInfoPlan, result: Any, status: Optional[int]) -
     if status is not None:
         raise error_of_status(status)
     rows: List[AddrInfo] = []
-    expand_flags = socket.AI_NUMERICHOST | (plan.flags & socket.AI_NUMERICSERV)
+    expand_flags = AI_NUMERICHOST | (plan.flags & AI_NUMERICSERV)
     for node in result.nodes:
         address = node.addr[0].decode("ascii")
-        if node.family == socket.AF_INET6 and node.addr[3]:
+        if node.family == _AF_INET6 and node.addr[3]:
             address = f"{address}%{node.addr[3]}"
         rows += _system_getaddrinfo(
             address, plan.port, node.family, plan.type, plan.proto, expand_flags
         )
     if not rows:
         raise gaierror(_EAI_NODATA)
-    if plan.flags & socket.AI_CANONNAME:
+    if plan.flags & AI_CANONNAME:
         name = plan.name.decode("ascii", "replace") if isinstance(plan.name, bytes) else plan.name
         family, kind, proto, _, sockaddr = rows[0]
         rows[0] = (family, kind, proto, _canonical_name(name, result), sockaddr)
@@ -228,11 +243,10 @@ def plan_getnameinfo(sockaddr: Any, flags: int) -> Union[NameInfo, NameInfoPlan]
     Raises what ``socket.getnameinfo`` raises for the same bad arguments (a host that
     is not numeric included).
     """
-    numeric_host, _ = socket.getnameinfo(sockaddr, socket.NI_NUMERICHOST | socket.NI_NUMERICSERV)
-    _, service = socket.getnameinfo(
-        sockaddr, socket.NI_NUMERICHOST | (flags & (socket.NI_NUMERICSERV | socket.NI_DGRAM))
-    )
-    if flags & socket.NI_NUMERICHOST:
+    flags = operator.index(flags)
+    numeric_host, _ = socket.getnameinfo(sockaddr, NI_NUMERICHOST | NI_NUMERICSERV)
+    _, service = socket.getnameinfo(sockaddr, NI_NUMERICHOST | (flags & (NI_NUMERICSERV | NI_DGRAM)))
+    if flags & NI_NUMERICHOST:
         return numeric_host, service
     address = numeric_host.split("%", 1)[0]
     if len(sockaddr) == 2 and ":" not in address:
@@ -242,10 +256,10 @@ def plan_getnameinfo(sockaddr: Any, flags: int) -> Union[NameInfo, NameInfoPlan]
         flowinfo = sockaddr[2] if len(sockaddr) > 2 else 0
         for_cares = (address, 0, flowinfo, scope)
     cares_flags = ARES_NI_LOOKUPHOST | ARES_NI_NAMEREQD
-    if flags & socket.NI_NOFQDN:
+    if flags & NI_NOFQDN:
         cares_flags |= ARES_NI_NOFQDN
     return NameInfoPlan(
-        for_cares, cares_flags, numeric_host, service, bool(flags & socket.NI_NAMEREQD)
+        for_cares, cares_flags, numeric_host, service, bool(flags & NI_NAMEREQD)
     )
 
 

@@ -160,3 +160,15 @@ def errno_flags(name: str) -> int:
     import ctypes_cares
 
     return int(getattr(ctypes_cares, name))
+
+
+@pytest.mark.parametrize("flags", ["1", 1.0, None])
+def test_flags_of_the_wrong_type_are_type_errors_as_in_the_socket_module(flags: Any) -> None:
+    for call in (
+        lambda: socket.getaddrinfo("svc.test", 80, 0, 0, 0, flags),
+        lambda: _socketlike.plan_getaddrinfo("svc.test", 80, 0, 0, 0, flags),
+        lambda: socket.getnameinfo(("127.0.0.1", 80), flags),
+        lambda: _socketlike.plan_getnameinfo(("127.0.0.1", 80), flags),
+    ):
+        with pytest.raises(TypeError):
+            call()
