@@ -293,7 +293,9 @@ class TaskChannel:
         if self._closed:
             return
         try:
-            self.channel.cancel()
+            self.channel.cancel()  # completions run here, on the run's thread
+        except Exception:  # the channel is unusable already: its requests end with it
+            pass
         finally:
             self._closed = True
             watched = {fd for fd, _ in self._watching}

@@ -131,11 +131,6 @@ class DNSResolver:
         self._check_open()
         self._tasks.channel.servers = value
 
-    @property
-    def channel(self) -> Any:
-        """The :class:`ctypes_cares.Channel` underneath."""
-        return self._tasks.channel
-
     def _check_open(self) -> None:
         if self._tasks.closed:
             raise _aio._closed_error()

@@ -67,11 +67,6 @@ class HostnameResolver(trio.abc.HostnameResolver):
     def __init__(self, **channel_options: Any) -> None:
         self._tasks = TaskChannel(BACKEND, channel_options)
 
-    @property
-    def channel(self) -> Any:
-        """The :class:`ctypes_cares.Channel` underneath (for ``servers``, ``reinit()``...)."""
-        return self._tasks.channel
-
     async def getaddrinfo(
         self,
         host: Union[bytes, str, None],

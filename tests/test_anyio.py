@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 from typing import Any, Awaitable, Callable, List, TypeVar
 
 import anyio
@@ -202,3 +203,55 @@ def test_one_resolver_per_loop(names: DNSServer) -> None:
         anyio.run(resolver.close)
     with pytest.raises(TypeError):
         DNSResolver(sock_state_cb=print)
+
+
+def test_a_resolver_busy_in_one_loop_refuses_another(names: DNSServer) -> None:
+    """One resolver, two event loops at once (threads): the second gets a clear error."""
+    resolver = make(names)
+    first: List[Any] = []
+
+    def in_a_thread() -> None:
+        async def main() -> None:
+            first.append(len((await resolver.query_dns("slow.example", "A")).answer))
+
+        anyio.run(main, backend="asyncio")
+
+    async def second() -> None:
+        await resolver.query_dns("www.example", "A")
+
+    thread = threading.Thread(target=in_a_thread)
+    thread.start()
+    try:
+        names.wait_for_queries(1)  # the first loop's lookup is in flight
+        with pytest.raises(RuntimeError, match="another event loop"):
+            anyio.run(second, backend="trio")
+    finally:
+        thread.join()
+    assert first == [1]
+    anyio.run(resolver.close)
+
+
+def test_a_failing_processing_step_fails_the_lookups_instead_of_hanging(
+    backend: str, silent: DNSServer
+) -> None:
+    def broken(*args: Any) -> None:
+        raise RuntimeError("the channel is gone")
+
+    async def main() -> Any:
+        resolver = make(silent)
+
+        async def lookup() -> None:
+            with pytest.raises(DNSError) as info:
+                await resolver.query_dns("www.example", "A")
+            assert info.value.args[0] == ctypes_cares.errno.ARES_ECANCELLED
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(lookup)
+            await anyio.to_thread.run_sync(silent.wait_for_queries, 1)
+            # c-ares's deadline passes next: that processing step fails.
+            resolver._tasks.channel.process_fd = broken
+        return resolver._tasks.closed
+
+    # The lookup ends (cancelled by the close) and the resolver is closed: it neither
+    # hangs nor retries the failing step forever.
+    assert run(backend, main) is True
