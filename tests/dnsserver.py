@@ -106,6 +106,7 @@ class DNSServer:
         self._sync_waiters: List[threading.Event] = []
         self._timers: List[Tuple[float, int, Callable[[], None]]] = []
         self._timer_seq = 0
+        self._release = False  # release_delayed() asked: fire every timer now
         self._conns: List[_Conn] = []
         self.errors: List[BaseException] = []  # exceptions raised while serving
         self.died: Optional[BaseException] = None  # what ended the server thread, if anything
@@ -324,6 +325,13 @@ class DNSServer:
                 self._logged.wait(left)
             return list(self._log)
 
+    def release_delayed(self) -> None:
+        """Send every delayed reply now, in due order (tests wait on events, not on the
+        clock: a long ``delay`` fault plus this call orders replies exactly)."""
+        with self._lock:
+            self._release = True
+        self._wake()
+
     def reset(self) -> None:
         """Forget zone, SOA, faults, log, delayed replies and errors; compression back on."""
         self.sync()
@@ -452,7 +460,9 @@ class DNSServer:
                     timeout = max(0.0, self._timers[0][0] - time.monotonic())
                 for sel_key, mask in sel.select(timeout):
                     self._guard(sel_key.data, sel_key.fileobj, mask)
-                while self._timers and self._timers[0][0] <= time.monotonic():
+                with self._lock:
+                    release, self._release = self._release, False
+                while self._timers and (release or self._timers[0][0] <= time.monotonic()):
                     self._guard(heapq.heappop(self._timers)[2])
                 for event in waiters:
                     event.set()

@@ -133,14 +133,16 @@ def test_raw_fault(dns_server: DNSServer) -> None:
 def test_delay_does_not_block_other_queries(dns_server: DNSServer) -> None:
     dns_server.add("slow.example", "A", "10.0.0.1")
     dns_server.add("fast.example", "A", "10.0.0.2")
-    dns_server.set_fault("delay", "slow.example", seconds=0.5)
+    dns_server.set_fault("delay", "slow.example", seconds=60)  # released below
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock, tcp_connect(dns_server) as tcp:
-        sock.settimeout(2)
+        sock.settimeout(10)
         sock.sendto(build_query("slow.example", id=1), (dns_server.host, dns_server.port))
         slow_tcp = build_query("slow.example", id=3)
         tcp.sendall(struct.pack("!H", len(slow_tcp)) + slow_tcp)
         sock.sendto(build_query("fast.example", id=2), (dns_server.host, dns_server.port))
         first = parse_message(sock.recv(512))
+        dns_server.wait_for_queries(3)
+        dns_server.release_delayed()
         second = parse_message(sock.recv(512))
         third = parse_message(tcp_recv(tcp))
     # The delayed reply does not hold up the one asked after it.
