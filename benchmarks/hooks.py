@@ -13,6 +13,13 @@ namespace changes. Both sides read the same ``/etc/resolv.conf`` (and hosts file
 
     python3 benchmarks/hooks.py                     # 10,000 lookups x 3, 64 at a time
     python3 benchmarks/hooks.py --queries 2000 --repeat 1
+    python3 benchmarks/hooks.py --delay-ms 20 --queries 2000   # a server 20 ms away
+
+On loopback every answer is back within microseconds, so the threads never wait and
+the comparison is CPU against CPU. Real servers are milliseconds away: ``--delay-ms``
+puts a relay on port 53 that holds each answer that long (NSD moves to another port),
+and then a thread pool can only have as many lookups in flight as it has threads
+(asyncio's default executor: min(32, cpus + 4); trio: 40).
 
 Each measurement runs in a fresh process of the benchmark venv (``benchenv.py``; trio
 is added to it); clients alternate, so slow phases of a busy machine hit all of them.
@@ -130,6 +137,50 @@ def measure(client: str, queries: int, concurrency: int, tag: str) -> dict[str, 
     }
 
 
+# -- the relay that puts the server --delay-ms away -----------------------------------------
+
+
+def relay(listen_port: int, upstream_port: int, delay: float) -> None:
+    """UDP 127.0.0.1:listen_port -> NSD; each answer goes back ``delay`` s later. Query
+    ids are rewritten on the way up (clients' ids may collide) and restored on the way
+    down."""
+    import asyncio
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        waiting: dict[int, tuple[bytes, Any]] = {}
+        next_id = [0]
+        front: Any = None
+        back: Any = None
+
+        class Front(asyncio.DatagramProtocol):
+            def datagram_received(self, data: bytes, addr: Any) -> None:
+                ident = next_id[0] = (next_id[0] + 1) & 0xFFFF
+                waiting[ident] = (data[:2], addr)
+                back.sendto(ident.to_bytes(2, "big") + data[2:])
+
+        class Back(asyncio.DatagramProtocol):
+            def datagram_received(self, data: bytes, addr: Any) -> None:
+                entry = waiting.pop(int.from_bytes(data[:2], "big"), None)
+                if entry is not None:
+                    loop.call_later(delay, front.sendto, entry[0] + data[2:], entry[1])
+
+        front, _ = await loop.create_datagram_endpoint(Front, local_addr=("127.0.0.1", listen_port))
+        back, _ = await loop.create_datagram_endpoint(Back, remote_addr=("127.0.0.1", upstream_port))
+        for transport in (front, back):
+            sock = transport.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+        print("ready", flush=True)
+        await asyncio.Event().wait()
+
+    try:
+        import uvloop  # the relay must not be the bottleneck
+
+        uvloop.run(main())
+    except ImportError:
+        asyncio.run(main())
+
+
 # -- the run (root, in its own mount namespace) ------------------------------------------
 
 
@@ -169,11 +220,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--clients", default=",".join(CLIENTS))
+    parser.add_argument("--delay-ms", type=float, default=0.0,
+                        help="hold every answer this long (a relay on port 53; NSD elsewhere)")
+    parser.add_argument("--relay", type=int, nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--measure", choices=CLIENTS, help=argparse.SUPPRESS)
     parser.add_argument("--tag", default="h", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.measure:
         print(json.dumps(measure(args.measure, args.queries, args.concurrency, args.tag)))
+        return 0
+    if args.relay:
+        relay(args.relay[0], args.relay[1], args.delay_ms / 1000)
         return 0
     clients = [c for c in args.clients.split(",") if c]
     _enter_namespace()
@@ -182,7 +239,15 @@ def main(argv: list[str] | None = None) -> int:
     python = _venv_python()
     _point_resolv_conf_at_loopback()
     results: dict[str, list[dict[str, float]]] = {c: [] for c in clients}
-    with nsdserver.NSDServer(port=53):
+    with nsdserver.NSDServer(port=None if args.delay_ms else 53) as nsd:
+        if args.delay_ms:
+            relay_process = subprocess.Popen(
+                [python, __file__, "--relay", "53", str(nsd.port), "--delay-ms", str(args.delay_ms)],
+                stdout=subprocess.PIPE, text=True,
+            )
+            assert relay_process.stdout is not None
+            if relay_process.stdout.readline().strip() != "ready":
+                raise SystemExit("the relay did not start")
         for rep in range(args.repeat):
             for client in clients:
                 out = subprocess.run(
@@ -194,7 +259,11 @@ def main(argv: list[str] | None = None) -> int:
                     raise SystemExit(f"{client} failed:\n{out.stderr[-3000:]}")
                 results[client].append(json.loads(out.stdout))
                 print(f"  rep {rep + 1} {client:16} {results[client][-1]['qps']:9,.0f} q/s", flush=True)
-    print(f"\ngetaddrinfo(AF_INET), {args.queries:,} lookups x {args.repeat}, {args.concurrency} at a time")
+        if args.delay_ms:
+            relay_process.kill()
+            relay_process.wait()
+    away = f", server {args.delay_ms:g} ms away" if args.delay_ms else ""
+    print(f"\ngetaddrinfo(AF_INET), {args.queries:,} lookups x {args.repeat}, {args.concurrency} at a time{away}")
     print(f"{'client':16} {'q/s (median)':>13} {'cpu us/q':>9} {'vs threads':>11}")
     for _framework, threads, cares in PAIRS:
         for client in (threads, cares):
