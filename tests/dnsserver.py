@@ -326,8 +326,7 @@ class DNSServer:
             return list(self._log)
 
     def release_delayed(self) -> None:
-        """Send every delayed reply now, in due order (tests wait on events, not on the
-        clock: a long ``delay`` fault plus this call orders replies exactly)."""
+        """Send every delayed reply now, in due order (a long ``delay`` plus this: exact)."""
         with self._lock:
             self._release = True
         self._wake()
