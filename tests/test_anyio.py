@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from typing import Any, Awaitable, Callable, List, TypeVar
 
 import anyio
@@ -207,7 +208,8 @@ def test_one_resolver_per_loop(names: DNSServer) -> None:
 
 def test_a_resolver_busy_in_one_loop_refuses_another(names: DNSServer) -> None:
     """One resolver, two event loops at once (threads): the second gets a clear error."""
-    resolver = make(names)
+    resolver = DNSResolver([names.address], timeout=60.0, tries=1)
+    names.set_fault("delay", "slow.example", seconds=60)  # until released below
     first: List[Any] = []
 
     def in_a_thread() -> None:
@@ -222,10 +224,13 @@ def test_a_resolver_busy_in_one_loop_refuses_another(names: DNSServer) -> None:
     thread = threading.Thread(target=in_a_thread)
     thread.start()
     try:
-        names.wait_for_queries(1)  # the first loop's lookup is in flight
+        names.wait_for_queries(1)  # the first loop's lookup is in flight, and stays,
+        while not resolver._tasks.driving:  # and that loop's driver has started
+            time.sleep(0.001)
         with pytest.raises(RuntimeError, match="another event loop"):
             anyio.run(second, backend="trio")
     finally:
+        names.release_delayed()
         thread.join()
     assert first == [1]
     anyio.run(resolver.close)
