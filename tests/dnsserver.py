@@ -157,6 +157,7 @@ class DNSServer:
             tcp = socket.socket(self._family, socket.SOCK_STREAM)
             try:
                 udp.bind((self._host, self._port))
+                udp.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)  # bursts of 400
                 port = udp.getsockname()[1]
                 tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 tcp.bind((self._host, port))
@@ -327,8 +328,7 @@ class DNSServer:
 
     def release_delayed(self) -> None:
         """Send every delayed reply now, in due order (a long ``delay`` plus this: exact)."""
-        with self._lock:
-            self._release = True
+        self._release = True  # (read and cleared under the lock by the server thread)
         self._wake()
 
     def reset(self) -> None:
