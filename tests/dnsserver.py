@@ -157,7 +157,6 @@ class DNSServer:
             tcp = socket.socket(self._family, socket.SOCK_STREAM)
             try:
                 udp.bind((self._host, self._port))
-                udp.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)  # bursts of 400
                 port = udp.getsockname()[1]
                 tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 tcp.bind((self._host, port))
