@@ -28,18 +28,19 @@ from __future__ import annotations
 
 import functools
 import weakref
-from typing import Any, Awaitable, Callable, ContextManager, Dict, Hashable, Optional, Tuple, Type
+from typing import Any, Awaitable, Callable, ContextManager, Dict, Hashable, Optional, Set, Tuple, Type
 
 from ._cdefs import ARES_SOCKET_BAD
 from ._report import report
 from .channel import AresError, Channel
 
-# Submissions after which the sockets are read at once, inside the submitting task: a
+# Also the asyncio driver's (aio/_driver.py), which imports them from here:
+# submissions after which the sockets are read at once, inside the submitting task (a
 # burst of lookups started in one scheduling round would otherwise have all its answers
-# arrive before the watchers run, and overflow the socket's receive buffer.
+# arrive before the watchers run, and overflow the socket's receive buffer);
 READ_EVERY = 32
-# Never sleep longer than this while requests are in flight (a safety net: the deadline
-# is re-read on every wake-up anyway).
+# and the longest sleep while requests are in flight (a safety net: the deadline is
+# re-read on every wake-up anyway).
 MAX_SLEEP = 1.0
 
 _Key = Tuple[int, bool]  # (fd, writable)
@@ -95,7 +96,7 @@ class TaskChannel:
         self._closed = False
         self._in_flight = 0
         self._interest: Dict[_Key, object] = {}  # what c-ares asked for -> watcher token
-        self._watching: Dict[_Key, object] = {}  # keys with a watcher task started
+        self._watching: Set[_Key] = set()  # keys with a watcher task started
         self._task_group: Any = None
         self._running = False
         self._run: Hashable = None
@@ -250,13 +251,15 @@ class TaskChannel:
                     self._start_watcher(key, token)
             elif not wanted and key in self._interest:
                 del self._interest[key]
-                closing = self._watching.pop(key, None) is not None or closing
+                if key in self._watching:
+                    self._watching.remove(key)
+                    closing = True
         if closing:
             # Before c-ares closes or reuses the fd: the library must forget its waits.
             self._backend.notify_closing(fd)
 
     def _start_watcher(self, key: _Key, token: object) -> None:
-        self._watching[key] = token
+        self._watching.add(key)
         self._task_group.start_soon(self._watch, key, token)
 
     async def _watch(self, key: _Key, token: object) -> None:

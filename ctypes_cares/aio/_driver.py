@@ -28,6 +28,12 @@ import threading
 from typing import Any, Callable, Deque, Optional, Protocol, Set, Tuple
 
 from .._cdefs import ARES_SOCKET_BAD
+# The same policy as the trio/anyio driver's: after READ_EVERY submissions without a
+# processing step the sockets are read at once, not at the next loop iteration; the loop
+# timer that drives c-ares's timeouts (see _start_timer) never sleeps longer than
+# TIMER_MAX while sockets are open.
+from .._taskdriver import MAX_SLEEP as TIMER_MAX
+from .._taskdriver import READ_EVERY
 from ..errno import ARES_EBADRESP, strerror
 from ..records import BadResponse, parse_dns_response
 from .error import DNSError
@@ -36,11 +42,7 @@ SOCKET_BAD: int = ARES_SOCKET_BAD
 
 # query_dns answers decoded per loop iteration in socket-callback mode (_decode_answers).
 DECODE_SLICE = 32
-# Submissions after which the sockets are read at once, not at the next loop iteration.
-READ_EVERY = 32
-
-# The loop timer that drives c-ares's timeouts (see _start_timer):
-TIMER_MAX = 1.0  # never sleep longer than this while sockets are open (safety net)
+# The rest of the loop timer's policy:
 TIMER_SLACK = 0.001  # fire just after c-ares's deadline, not just before it
 TIMER_TOLERANCE = 0.005  # a deadline moving earlier by less is not worth a re-arm
 
