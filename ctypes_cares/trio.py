@@ -23,7 +23,7 @@ in flight.  Needs ``pip install ctypes-cares[trio]``.
 
 from __future__ import annotations
 
-from typing import Any, Hashable, List, Optional, Tuple, Union
+from typing import Any, Hashable, List, Tuple, Union
 
 import trio
 
@@ -80,16 +80,16 @@ class HostnameResolver(trio.abc.HostnameResolver):
         plan = _socketlike.plan_getaddrinfo(host, port, family, type, proto, flags)
         if isinstance(plan, list):
             await trio.lowlevel.checkpoint()
-            return list(plan)
+            return plan
         result, status = await self._tasks.submit(
             "getaddrinfo", plan.name, None, family=plan.family, flags=plan.cares_flags
         )
-        return list(_socketlike.finish_getaddrinfo(plan, result, status))
+        return _socketlike.finish_getaddrinfo(plan, result, status)
 
     async def getnameinfo(self, sockaddr: Tuple[Any, ...], flags: int) -> Tuple[str, str]:
         """``socket.getnameinfo(sockaddr, flags)``, the reverse lookup through c-ares."""
         plan = _socketlike.plan_getnameinfo(sockaddr, flags)
-        if isinstance(plan, tuple) and not isinstance(plan, _socketlike.NameInfoPlan):
+        if not isinstance(plan, _socketlike.NameInfoPlan):
             await trio.lowlevel.checkpoint()
             return plan
         result, status = await self._tasks.submit("getnameinfo", plan.sockaddr, plan.cares_flags)
@@ -112,11 +112,9 @@ def install(**channel_options: Any) -> HostnameResolver:
     returns the resolver.  ``trio.socket.set_custom_hostname_resolver(None)`` undoes it.
     """
     resolver = HostnameResolver(**channel_options)
-    previous: Optional[trio.abc.HostnameResolver] = None
     try:
-        previous = trio.socket.set_custom_hostname_resolver(resolver)
-    except BaseException:
+        trio.socket.set_custom_hostname_resolver(resolver)
+    except BaseException:  # outside a run: release the channel now
         resolver.close()
         raise
-    del previous
     return resolver
