@@ -5,7 +5,7 @@ exactly what ``socket.getaddrinfo``/``socket.getnameinfo`` give for them."""
 from __future__ import annotations
 
 import socket
-from typing import Any, Callable, List, Tuple
+from typing import Any, Awaitable, Callable, List, Tuple
 
 import pytest
 
@@ -82,6 +82,15 @@ def outcome(call: Callable[[], Any]) -> Tuple[str, Any]:
         return "ok", list(call())
     except socket.gaierror as exc:
         return "gaierror", exc.errno
+
+
+async def outcome_of_awaiting(lookup: Awaitable[Any]) -> Tuple[str, Any]:
+    """:func:`outcome` of a lookup coroutine."""
+    try:
+        result = await lookup
+    except socket.gaierror as exc:
+        return "gaierror", exc.errno
+    return outcome(lambda: result)
 
 
 def system_outcome(case: Tuple[Any, ...]) -> Tuple[str, Any]:

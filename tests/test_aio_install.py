@@ -11,7 +11,7 @@ import pytest
 from ctypes_cares import aio
 from dnsserver import DNSServer
 from socketlike_cases import (
-    NAMEINFO, NUMERIC, NUMERIC_IDS, REFUSED, REFUSED_IDS, needs_services, outcome,
+    NAMEINFO, NUMERIC, NUMERIC_IDS, REFUSED, REFUSED_IDS, needs_services, outcome_of_awaiting,
     skip_without_ipv6, system_getaddrinfo, system_outcome,
 )
 
@@ -84,13 +84,9 @@ def test_numeric_hosts_none_and_localhost_equal_socket_getaddrinfo(
 
     async def main() -> Any:
         install(names)
-        try:
-            result = await asyncio.get_running_loop().getaddrinfo(
-                host, port, family=family, type=kind, proto=proto, flags=flags
-            )
-        except socket.gaierror as exc:
-            return "gaierror", exc.errno
-        return outcome(lambda: result)
+        return await outcome_of_awaiting(asyncio.get_running_loop().getaddrinfo(
+            host, port, family=family, type=kind, proto=proto, flags=flags
+        ))
 
     assert run(main) == system_outcome(case)
     assert names.queries == []

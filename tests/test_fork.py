@@ -56,8 +56,8 @@ def zone(server: DNSServer) -> None:
     server.set_fault("drop", "held.test")  # stays in flight until cancelled
 
 
-def run(code: str, server: DNSServer, timeout: float = 90) -> str:
-    proc = run_python(PRELUDE + code, server.address, TESTS, timeout=timeout)
+def run(code: str, server: DNSServer, *args: str, timeout: float = 90) -> str:
+    proc = run_python(PRELUDE + code, server.address, TESTS, *args, timeout=timeout)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr, proc.stderr
     return proc.stdout
@@ -96,10 +96,7 @@ if in_flight:
 @pytest.mark.parametrize("moment", ["idle", "in-flight"])
 def test_channels_made_before_fork_are_rebuilt_in_the_child(dns_server: DNSServer, moment: str) -> None:
     zone(dns_server)
-    proc = run_python(PRELUDE + PRE_FORK_CHANNELS, dns_server.address, TESTS, moment, timeout=90)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "Traceback" not in proc.stderr, proc.stderr
-    lines = proc.stdout.splitlines()
+    lines = run(PRE_FORK_CHANNELS, dns_server, moment).splitlines()
     assert lines[:5] == [
         "parent 192.0.2.70 192.0.2.70",
         "child 192.0.2.70 192.0.2.70",
@@ -259,10 +256,7 @@ loop.close()
 @pytest.mark.parametrize("mode", ["loop", "thread"])
 def test_asyncio_resolver_in_a_forked_child(dns_server: DNSServer, mode: str) -> None:
     zone(dns_server)
-    proc = run_python(PRELUDE + AIO, dns_server.address, TESTS, mode, timeout=90)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "Traceback" not in proc.stderr, proc.stderr
-    assert proc.stdout.splitlines() == [
+    assert run(AIO, dns_server, mode).splitlines() == [
         "parent 192.0.2.70",
         "child old: True",
         "child new 192.0.2.70",

@@ -8,6 +8,7 @@ from typing import Any, List, Optional, Tuple
 import pytest
 
 from ctypes_cares import _socketlike, errno
+from ctypes_cares.constants import ARES_NI_NOFQDN
 from ctypes_cares.records import AddrInfoCname, AddrInfoNode, AddrInfoResult, NameInfoResult
 from socketlike_cases import (
     NAMEINFO, NUMERIC, NUMERIC_IDS, REFUSED, REFUSED_IDS, needs_services, outcome,
@@ -149,17 +150,12 @@ def test_reverse_lookups_fall_back_to_the_numeric_host_unless_a_name_is_required
     assert _socketlike.finish_getnameinfo(plan, None, errno.ARES_ENOTFOUND) == ("10.0.0.1", service)
     required = _socketlike.plan_getnameinfo(("10.0.0.1", 53), socket.NI_NAMEREQD | socket.NI_NOFQDN)
     assert isinstance(required, _socketlike.NameInfoPlan)
-    assert required.cares_flags & errno_flags("ARES_NI_NOFQDN")
+    assert required.cares_flags & ARES_NI_NOFQDN
     for status, code in ((errno.ARES_ENOTFOUND, socket.EAI_NONAME), (errno.ARES_ETIMEOUT, socket.EAI_AGAIN)):
         with pytest.raises(socket.gaierror) as info:
             _socketlike.finish_getnameinfo(required, None, status)
         assert info.value.errno == code
 
-
-def errno_flags(name: str) -> int:
-    import ctypes_cares
-
-    return int(getattr(ctypes_cares, name))
 
 
 @pytest.mark.parametrize("flags", ["1", 1.0, None])

@@ -13,7 +13,7 @@ import trio
 import ctypes_cares.trio as cares_trio
 from dnsserver import DNSServer
 from socketlike_cases import (
-    NAMEINFO, NUMERIC, NUMERIC_IDS, REFUSED, REFUSED_IDS, needs_services, outcome,
+    NAMEINFO, NUMERIC, NUMERIC_IDS, REFUSED, REFUSED_IDS, needs_services, outcome_of_awaiting,
     skip_without_ipv6, system_getaddrinfo, system_outcome,
 )
 
@@ -43,14 +43,6 @@ def run(main: Callable[..., Awaitable[T]], *args: Any) -> T:
             return await main(*args)
 
     return trio.run(bounded)
-
-
-async def aoutcome(lookup: Awaitable[Any]) -> Tuple[str, Any]:
-    try:
-        result = await lookup
-    except socket.gaierror as exc:
-        return "gaierror", exc.errno
-    return outcome(lambda: result)
 
 
 async def settled(resolver: cares_trio.HostnameResolver) -> None:
@@ -96,8 +88,8 @@ def test_numeric_hosts_none_and_localhost_equal_socket_getaddrinfo(
 
     async def main() -> Tuple[Any, Any]:
         resolver = cares_trio.install(**options(names))
-        through_trio = await aoutcome(trio.socket.getaddrinfo(*case))
-        direct = await aoutcome(resolver.getaddrinfo(*case))  # what trio would not even ask us
+        through_trio = await outcome_of_awaiting(trio.socket.getaddrinfo(*case))
+        direct = await outcome_of_awaiting(resolver.getaddrinfo(*case))  # what trio would not even ask us
         return through_trio, direct
 
     expected = system_outcome(case)
