@@ -14,6 +14,8 @@ Which file is loaded (``CARES_LIBRARY``, else the package's own library) is deci
 from __future__ import annotations
 
 import ctypes
+import struct
+import sys
 import warnings
 from ctypes import (
     POINTER,
@@ -358,18 +360,48 @@ try:  # PyPy: bytes made from C memory are invisible to its GC's accounting
 except ImportError:
     _add_memory_pressure = None
 
+#: The address space as one char array based at address 0 (CPython): a slice of it
+#: copies C memory like ``ctypes.string_at`` without a foreign call, and ``struct`` can
+#: unpack from it in place (0.2 instead of 0.7 us per copy, measured here).  A slice
+#: past its end comes back short, and is then taken the slow way.  PyPy refuses an
+#: array this large; there a sized array at the address is cheaper still (its JIT
+#: removes the temporary).
+_MEMORY: Any = None
+if _add_memory_pressure is None:
+    try:
+        _MEMORY = (ctypes.c_char * (sys.maxsize // 2)).from_address(0)
+    except (MemoryError, OverflowError, ValueError):  # pragma: no cover - no such platform known
+        _MEMORY = None
+
 
 def copy_bytes(address: Any, size: int = -1) -> bytes:
     """Copy ``size`` bytes (or a NUL-terminated string) from C memory into bytes.
 
-    On PyPy, ctypes.string_at's result lives outside the memory its garbage collector
-    counts, so without telling it, answers accumulate (measured: ~150 bytes per call,
-    without bound) until some unrelated major collection; the pressure keeps it flat.
+    ``address`` is an int or a ctypes pointer.  On PyPy, bytes made from C memory live
+    outside the memory its garbage collector counts, so without telling it, answers
+    accumulate (measured: ~150 bytes per call, without bound) until some unrelated
+    major collection; the pressure keeps it flat.
     """
+    if size > 0 and address.__class__ is int:
+        if _MEMORY is not None:
+            data: bytes = _MEMORY[address : address + size]
+            if len(data) == size:
+                return data
+        elif _add_memory_pressure is not None:
+            data = (ctypes.c_char * size).from_address(address).raw
+            _add_memory_pressure(size + 64)
+            return data
     data = ctypes.string_at(address, size)
     if _add_memory_pressure is not None:
         _add_memory_pressure(len(data) + 64)
     return data
+
+
+def read_struct(layout: struct.Struct, address: int) -> Tuple[Any, ...]:
+    """Unpack ``layout`` from C memory at ``address`` (an int)."""
+    if _MEMORY is not None:
+        return layout.unpack_from(_MEMORY, address)
+    return layout.unpack(copy_bytes(address, layout.size))
 
 
 # --------------------------------------------------------------------------------------

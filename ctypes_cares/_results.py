@@ -11,7 +11,7 @@ from ctypes import POINTER, byref
 from typing import Any, List, Optional, Tuple
 
 from . import _cdefs
-from ._lib import copy_bytes, lib
+from ._lib import copy_bytes, lib, read_struct
 from .errno import ARES_SUCCESS
 from .records import (
     AddrInfoCname,
@@ -71,24 +71,22 @@ def addrinfo_result(info_p: Optional[int]) -> AddrInfoResult:
     """Copy a ``struct ares_addrinfo *`` (an address); the caller frees it."""
     if not info_p:
         raise BadResponse("no addrinfo")
-    cname, node = _INFO.unpack(copy_bytes(info_p, _INFO.size))
+    cname, node = read_struct(_INFO, info_p)
     cnames: List[AddrInfoCname] = []
     while cname:
-        ttl, alias, name, cname = _CNAME.unpack(copy_bytes(cname, _CNAME.size))
+        ttl, alias, name, cname = read_struct(_CNAME, cname)
         cnames.append(AddrInfoCname(ttl, _c_text(alias), _c_text(name)))
     nodes: List[AddrInfoNode] = []
     ntop = socket.inet_ntop
     while node:
-        ttl, flags, family, socktype, protocol, _, addr, node = _NODE.unpack(
-            copy_bytes(node, _NODE.size)
-        )
+        ttl, flags, family, socktype, protocol, _, addr, node = read_struct(_NODE, node)
         if not addr:
             continue
         if family == _AF_INET:
-            port, packed = _SIN.unpack(copy_bytes(addr, _SIN.size))
+            port, packed = read_struct(_SIN, addr)
             where: Tuple[Any, ...] = (ntop(family, packed).encode("ascii"), port)
         elif family == _AF_INET6:
-            port_bytes, flowinfo, packed, scope_id = _SIN6.unpack(copy_bytes(addr, _SIN6.size))
+            port_bytes, flowinfo, packed, scope_id = read_struct(_SIN6, addr)
             port = int.from_bytes(port_bytes, "big")
             where = (ntop(family, packed).encode("ascii"), port, flowinfo, scope_id)
         else:
