@@ -124,6 +124,8 @@ class Driver:
         self.deadlines: Dict[Core, float] = {}
         self.dirty: Set[Core] = set()
         self.sleeping = False
+        #: When the sleeping thread wakes on its own (monotonic; None: only when woken).
+        self.wake_at: Optional[float] = None
         self.woken = False
         self.stopping = False
         self.config: Dict[str, Tuple[int, int]] = {}
@@ -182,12 +184,21 @@ class Driver:
         if not live:
             self.wake()
 
-    def touch(self, core: Core) -> None:
-        """A c-ares call on ``core`` just returned: its next timeout may have moved."""
+    def touch(self, core: Core, inside: bool = False) -> None:
+        """``core``'s next timeout may have moved: a c-ares call on it is about to return
+        (``inside``: the caller is still inside it), or it is gone.
+
+        From inside a call, a sleeping thread is woken only when that timeout comes
+        before the thread wakes on its own: a thread that submits many queries would
+        otherwise pay a wake-up, and a fight for the GIL, per query.
+        """
         with self.lock:  # ordered with the thread's last look at ``dirty``
             self.dirty.add(core)
             sleeping = self.sleeping
-        if sleeping:
+            wake_at = self.wake_at
+        if sleeping and (
+            not inside or wake_at is None or _monotonic() + _timeout_of(core) < wake_at
+        ):
             self.wake()
 
     def wake(self) -> None:
@@ -252,6 +263,7 @@ class Driver:
                     self.sleeping = True
                     if dirty or self.stopping:
                         timeout = 0.0
+                    self.wake_at = None if timeout is None else now + timeout
                 events = waiter.wait(timeout)
                 self.sleeping = False
                 for fd, mask in events:
@@ -346,6 +358,22 @@ class Driver:
                     os.close(fd)
                 except OSError:
                     pass
+
+
+def _timeout_of(core: Core) -> float:
+    """Seconds until ``core``'s next c-ares timeout (inf: none), from any thread inside
+    a c-ares call on it."""
+    try:
+        tv = _submitter.tv
+    except AttributeError:
+        tv = _submitter.tv = timeval()
+    if not lib.ares_timeout(core.ptr, None, byref(tv)):
+        return float("inf")
+    return float(tv.tv_sec + tv.tv_usec / 1_000_000)
+
+
+#: Each submitting thread's out-parameter for ``ares_timeout``.
+_submitter = threading.local()
 
 
 def _config_state() -> Dict[str, Tuple[int, int]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any, Iterator, List
 
@@ -138,6 +139,30 @@ def test_a_submission_wakes_the_sleeping_driver(dns_server: DNSServer, make_chan
     recorder = Recorder()
     channel.query("wake.test", A, callback=recorder)
     assert recorder.result().answer[0].data.addr == "192.0.2.40"
+
+
+def test_only_an_earlier_timeout_wakes_the_sleeping_driver(dns_server: DNSServer, make_channel: ChannelFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A thread submitting many queries must not wake the driver (and fight it for the
+    # GIL) once per query: only for a timeout due before the driver wakes on its own.
+    dns_server.set_fault("drop", "silent.test")
+    driver = _background.driver
+    patient = make_channel(timeout=30.0, tries=1)
+    patient.query("silent.test", A, callback=Recorder())
+    wait_for(
+        lambda: driver.sleeping and driver.wake_at is not None and driver.wake_at - time.monotonic() > 1,
+        what="the driver asleep for a while",
+    )
+    wakes: List[int] = []
+    wake = driver.wake
+    monkeypatch.setattr(driver, "wake", lambda: (wakes.append(1), wake()))
+    for _ in range(20):
+        patient.query("silent.test", A, callback=Recorder())
+    assert wakes == []
+    impatient = make_channel(timeout=0.2, tries=1)
+    lost = Recorder()
+    impatient.query("silent.test", A, callback=lost)
+    assert lost.error() == ARES_ETIMEOUT  # on time: its earlier timeout woke the driver
+    assert wakes
 
 
 def test_a_destroyed_channel_leaves_nothing_in_the_driver(dns_server: DNSServer, make_channel: ChannelFactory) -> None:

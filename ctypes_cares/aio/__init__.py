@@ -25,7 +25,6 @@ another loop or thread.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import importlib
 import logging
@@ -39,7 +38,6 @@ from typing import (
     Callable,
     Dict,
     Iterable,
-    Iterator,
     List,
     Optional,
     Sequence,
@@ -353,14 +351,6 @@ class DNSResolver:
         addresses = [node.addr[0].decode() for node in result.nodes]
         fut.set_result(AresHostResult(name=name, aliases=[], addresses=addresses))
 
-    @contextlib.contextmanager
-    def _capture_ares_error(self, fut: asyncio.Future[Any]) -> Iterator[None]:
-        """Turn a synchronous AresError of the channel call into ``fut``'s DNSError."""
-        try:
-            yield
-        except pycares.AresError as exc:
-            self._reject(fut, exc)
-
     @staticmethod
     def _reject(fut: asyncio.Future[Any], exc: BaseException) -> None:
         # The binding reports a refused submission twice (callback, then AresError);
@@ -519,8 +509,10 @@ class DNSResolver:
         self, fut: asyncio.Future[Any], method: str, *args: Any, **kwargs: Any
     ) -> asyncio.Future[Any]:
         """Call a channel method for ``fut``; a synchronous AresError lands on ``fut``."""
-        with self._capture_ares_error(fut):
+        try:
             getattr(self._channel, method)(*args, **kwargs)
+        except pycares.AresError as exc:
+            self._reject(fut, exc)
         self._driver.after_submit()
         return fut
 
