@@ -9,7 +9,7 @@ from __future__ import annotations
 import ctypes
 import math
 import socket
-from typing import Any, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 from . import _cdefs
 from .utils import maybe_str, parse_name
@@ -36,6 +36,37 @@ def c_name(name: Any) -> Optional[bytes]:
     The ASCII ``str`` case is written out first: this runs once per query."""
     encoded = name.encode() if name.__class__ is str and name.isascii() else parse_name(name)
     return None if b"\x00" in encoded else encoded
+
+
+def addrinfo_hints(flags: Any, family: Any, type_: Any, proto: Any) -> Any:
+    """The ``ares_addrinfo_hints`` for getaddrinfo's arguments, each checked as a C int.
+
+    c-ares copies the hints it is given, and a program uses few combinations: the first
+    64 are kept and shared (they are never changed), which spares the checks and a
+    ctypes structure per lookup.
+    """
+    if (
+        isinstance(flags, int)
+        and isinstance(family, int)
+        and isinstance(type_, int)
+        and isinstance(proto, int)
+    ):
+        hints = _HINTS.get((flags, family, type_, proto))
+        if hints is not None:
+            return hints
+    hints = _cdefs.ares_addrinfo_hints(
+        check_c_int(flags, "flags"),
+        check_c_int(family, "family"),
+        check_c_int(type_, "type"),
+        check_c_int(proto, "proto"),
+    )
+    if len(_HINTS) < 64:
+        _HINTS[(hints.ai_flags, hints.ai_family, hints.ai_socktype, hints.ai_protocol)] = hints
+    return hints
+
+
+#: Checked getaddrinfo arguments -> their shared hints (see addrinfo_hints).
+_HINTS: Dict[Tuple[int, int, int, int], Any] = {}
 
 
 def c_string(data: bytes) -> bytes:

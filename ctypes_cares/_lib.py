@@ -397,6 +397,17 @@ def copy_bytes(address: Any, size: int = -1) -> bytes:
     return data
 
 
+def unchecked(fn: Any) -> Any:
+    """``fn`` called without its argtypes (CPython): for the hottest call, whose every
+    argument is already a ctypes object or of the C type ctypes gives a plain int,
+    bytes or None (0.9 instead of 1.5 us for ares_query_dnsrec here).  PyPy's JIT
+    makes typed calls cheap: there ``fn`` itself."""
+    address = ctypes.cast(fn, ctypes.c_void_p).value if fn is not None else None
+    if not address or _add_memory_pressure is not None:
+        return fn
+    return ctypes.CFUNCTYPE(fn.restype)(address)
+
+
 def read_struct(layout: struct.Struct, address: int) -> Tuple[Any, ...]:
     """Unpack ``layout`` from C memory at ``address`` (an int)."""
     if _MEMORY is not None:

@@ -21,14 +21,22 @@ import ctypes
 import socket
 import threading
 import time
-from ctypes import addressof, byref
+from ctypes import addressof, byref, c_void_p
 from typing import Any, Callable, Dict, Iterable, List, NoReturn, Optional
 
 from . import _background, _cdefs, _lifetime, _requests, _settings
-from ._args import c_name, c_string, check_c_int, check_socket, parse_ip, timeval_cap
+from ._args import (
+    addrinfo_hints,
+    c_name,
+    c_string,
+    check_c_int,
+    check_socket,
+    parse_ip,
+    timeval_cap,
+)
 from ._lifetime import DESTROYED, REOPEN, Core, add_live_core, destroyer, next_token
 from ._cstructs import sockaddr_for
-from ._lib import caps, copy_bytes, lib
+from ._lib import caps, copy_bytes, lib, unchecked
 from ._options import init_options
 from ._requests import (
     ADDRINFO_THUNK,
@@ -246,7 +254,9 @@ class Channel:
         self, name: Any, query_type: int, query_class: int, callback: Callback, thunk: Any
     ) -> None:
         """Submit a query (``thunk``: its completion) or a search (``thunk`` None)."""
-        with self._c() as ptr:
+        core = self._c()
+        ptr = core.enter()
+        try:
             request_id = register(self, self._in_flight, callback)
             try:
                 cname = c_name(name)
@@ -260,11 +270,14 @@ class Channel:
                 submit = lib.ares_query if thunk is not None else lib.ares_search
                 status = legacy_submit(submit, ptr, cname, query_class, query_type, request_id)
             elif thunk is not None:
-                status = lib.ares_query_dnsrec(
-                    ptr, cname, query_class, query_type, thunk, request_id, None
+                # (Unchecked: a c_void_p for the id; the type and class are checked ints.)
+                status = _query_dnsrec(
+                    ptr, cname, query_class, query_type, thunk, c_void_p(request_id), None
                 )
             else:
                 status = self._search_dnsrec(ptr, cname, query_type, query_class, request_id)
+        finally:
+            core.leave()
         if status != ARES_SUCCESS:
             forget(request_id)
             _raise_status(status)
@@ -328,12 +341,7 @@ class Channel:
             service = str(port).encode("ascii")
         else:
             service = ascii_bytes(port)
-        hints = _cdefs.ares_addrinfo_hints(
-            check_c_int(flags, "flags"),
-            check_c_int(family, "family"),
-            check_c_int(type, "type"),
-            check_c_int(proto, "proto"),
-        )
+        hints = addrinfo_hints(flags, family, type, proto)
         with self._c() as ptr:
             request_id = register(self, self._in_flight, callback)
             try:
@@ -535,6 +543,7 @@ _lifetime.open_core = _open_core
 # Helpers for the methods above.
 
 _monotonic = time.monotonic
+_query_dnsrec = unchecked(lib.ares_query_dnsrec)
 
 
 def _not_available(what: str, version: str) -> None:
