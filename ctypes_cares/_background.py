@@ -28,7 +28,9 @@ Invariants:
   while the driver sleeps wakes it through a pipe: ``touch`` adds and looks at
   ``sleeping`` under ``lock``, and the thread sets ``sleeping`` and takes its last
   look at ``dirty`` under it too, so one of the two always sees the other (with or
-  without a GIL).  Callbacks submitting from this thread never pay for a wake-up.
+  without a GIL).  Callbacks submitting from this thread never pay for a wake-up, and
+  another thread's call wakes it only when the channel's next timeout (asked from
+  inside that call) comes before ``wake_at``, when the thread wakes on its own.
 * System configuration: c-ares's event thread re-reads resolv.conf and nsswitch.conf
   when they change; this thread checks them every ``CONFIG_INTERVAL`` seconds while
   default channels exist and calls ``ares_reinit`` (c-ares >= 1.22) when they changed.
