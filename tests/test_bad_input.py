@@ -136,6 +136,7 @@ BAD_CALLS: Dict[str, Tuple[Type[BaseException], str, Callable[[Any, Recorder], A
     "port float": (TypeError, "only str (ascii encoding) and bytes are supported", lambda c, CB: c.getaddrinfo("x", 1.5, callback=CB)),
     "port non-ascii": (UnicodeEncodeError, "", lambda c, CB: c.getaddrinfo("x", "ħttp", callback=CB)),
     "family str": (TypeError, "", lambda c, CB: c.getaddrinfo("x", None, family="inet", callback=CB)),
+    "family float": (TypeError, "", lambda c, CB: c.getaddrinfo("x", None, family=2.0, callback=CB)),  # == a cached hint
     "family huge": (OverflowError, "", lambda c, CB: c.getaddrinfo("x", None, family=2**40, callback=CB)),
     "flags huge": (OverflowError, "", lambda c, CB: c.getaddrinfo("x", None, flags=-(2**40), callback=CB)),
     "type huge": (OverflowError, "", lambda c, CB: c.getaddrinfo("x", None, type=2**31, callback=CB)),

@@ -7,6 +7,7 @@ import ctypes
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import textwrap
@@ -432,3 +433,26 @@ def test_reverse_address_and_threadsafety() -> None:
             ctypes_cares.reverse_address(bad)
     assert ctypes_cares.ares_threadsafety() is _lib.caps.threadsafe
     assert "reverse_address" not in ctypes_cares.__all__
+
+
+def test_copy_bytes_reads_c_memory_every_way_it_is_given() -> None:
+    data = bytes(range(256)) * 4
+    buffer = ctypes.create_string_buffer(data, len(data))
+    address = ctypes.addressof(buffer)
+    assert _lib.copy_bytes(address, len(data)) == data  # the fast path
+    assert _lib.copy_bytes(address + 7, 3) == data[7:10]
+    assert _lib.copy_bytes(ctypes.cast(buffer, ctypes.POINTER(ctypes.c_ubyte)), 5) == data[:5]
+    assert _lib.copy_bytes(address + 1) == data[1:256]  # NUL-terminated
+    layout = struct.Struct("@iPH")
+    packed = ctypes.create_string_buffer(layout.pack(-5, address, 65535), layout.size)
+    assert _lib.read_struct(layout, ctypes.addressof(packed)) == (-5, address, 65535)
+
+
+def test_copy_bytes_past_the_fast_window_takes_the_slow_way(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A window that ends before the address (as on a platform whose addresses lie above
+    # it) gives a short slice: the copy must still be whole.
+    data = b"answer bytes"
+    buffer = ctypes.create_string_buffer(data, len(data))
+    if _lib._MEMORY is not None:
+        monkeypatch.setattr(_lib, "_MEMORY", (ctypes.c_char * 16).from_address(0))
+    assert _lib.copy_bytes(ctypes.addressof(buffer), len(data)) == data
