@@ -70,6 +70,8 @@ _WRITE = select.POLLOUT
 CONFIG_INTERVAL = 5.0
 _CONFIG_FILES = ("/etc/resolv.conf", "/etc/nsswitch.conf")
 _monotonic = time.monotonic
+#: How late after a c-ares timeout the thread wakes for it (seconds).
+_LATE = 0.001
 
 
 class _Waiter:
@@ -198,8 +200,12 @@ class Driver:
             self.dirty.add(core)
             sleeping = self.sleeping
             wake_at = self.wake_at
+        # (The thread may sleep until this very timeout, plus _LATE: the same deadline
+        # read again must not count as an earlier one.)
         if sleeping and (
-            not inside or wake_at is None or _monotonic() + _timeout_of(core) < wake_at
+            not inside
+            or wake_at is None
+            or _monotonic() + _timeout_of(core) < wake_at - 2 * _LATE
         ):
             self.wake()
 
@@ -255,8 +261,8 @@ class Driver:
                     self._refresh(core, now)
                 timeout = None
                 if deadlines:
-                    # +1 ms: c-ares rounds what is left down; waking early would spin.
-                    timeout = max(0.0, min(deadlines.values()) - now + 0.001)
+                    # c-ares rounds what is left down; waking early would spin.
+                    timeout = max(0.0, min(deadlines.values()) - now + _LATE)
                 if self.cores:
                     until_check = self.next_config_check - now
                     if timeout is None or until_check < timeout:

@@ -146,12 +146,21 @@ def test_only_an_earlier_timeout_wakes_the_sleeping_driver(dns_server: DNSServer
     # GIL) once per query: only for a timeout due before the driver wakes on its own.
     dns_server.set_fault("drop", "silent.test")
     driver = _background.driver
-    patient = make_channel(timeout=30.0, tries=1)
+    patient = make_channel(timeout=3.0, tries=1)
     patient.query("silent.test", A, callback=Recorder())
-    wait_for(
-        lambda: driver.sleeping and driver.wake_at is not None and driver.wake_at - time.monotonic() > 1,
-        what="the driver asleep for a while",
-    )
+    core = patient._core
+
+    def asleep_until_the_first_timeout() -> bool:
+        # (Not until the configuration check: then a timeout read again is the very one
+        # the thread sleeps for, the case to get right.)
+        wake_at, deadline = driver.wake_at, driver.deadlines.get(core)  # type: ignore[arg-type]
+        return (
+            driver.sleeping and wake_at is not None and deadline is not None
+            and abs(wake_at - _background._LATE - deadline) < 1e-6
+            and wake_at - time.monotonic() > 0.5
+        )
+
+    wait_for(asleep_until_the_first_timeout, timeout=15, what="the driver asleep until the timeout")
     # (Counted on this thread only: the destroyer wakes the driver when it frees the
     # channels of earlier tests.)
     wakes: List[int] = []
