@@ -28,9 +28,7 @@ Invariants:
   while the driver sleeps wakes it through a pipe: ``touch`` adds and looks at
   ``sleeping`` under ``lock``, and the thread sets ``sleeping`` and takes its last
   look at ``dirty`` under it too, so one of the two always sees the other (with or
-  without a GIL).  Callbacks submitting from this thread never pay for a wake-up, and
-  another thread's call wakes it only when the channel's next timeout (asked from
-  inside that call) comes before ``wake_at``, when the thread wakes on its own.
+  without a GIL).  Callbacks submitting from this thread never pay for a wake-up.
 * System configuration: c-ares's event thread re-reads resolv.conf and nsswitch.conf
   when they change; this thread checks them every ``CONFIG_INTERVAL`` seconds while
   default channels exist and calls ``ares_reinit`` (c-ares >= 1.22) when they changed.
@@ -70,8 +68,6 @@ _WRITE = select.POLLOUT
 CONFIG_INTERVAL = 5.0
 _CONFIG_FILES = ("/etc/resolv.conf", "/etc/nsswitch.conf")
 _monotonic = time.monotonic
-#: How late after a c-ares timeout the thread wakes for it (seconds).
-_LATE = 0.001
 
 
 class _Waiter:
@@ -128,8 +124,6 @@ class Driver:
         self.deadlines: Dict[Core, float] = {}
         self.dirty: Set[Core] = set()
         self.sleeping = False
-        #: When the sleeping thread wakes on its own (monotonic; None: only when woken).
-        self.wake_at: Optional[float] = None
         self.woken = False
         self.stopping = False
         self.config: Dict[str, Tuple[int, int]] = {}
@@ -188,25 +182,12 @@ class Driver:
         if not live:
             self.wake()
 
-    def touch(self, core: Core, inside: bool = False) -> None:
-        """``core``'s next timeout may have moved: a c-ares call on it is about to return
-        (``inside``: the caller is still inside it), or it is gone.
-
-        From inside a call, a sleeping thread is woken only when that timeout comes
-        before the thread wakes on its own: a thread that submits many queries would
-        otherwise pay a wake-up, and a fight for the GIL, per query.
-        """
+    def touch(self, core: Core) -> None:
+        """A c-ares call on ``core`` just returned: its next timeout may have moved."""
         with self.lock:  # ordered with the thread's last look at ``dirty``
             self.dirty.add(core)
             sleeping = self.sleeping
-            wake_at = self.wake_at
-        # (The thread may sleep until this very timeout, plus _LATE: the same deadline
-        # read again must not count as an earlier one.)
-        if sleeping and (
-            not inside
-            or wake_at is None
-            or _monotonic() + _timeout_of(core) < wake_at - 2 * _LATE
-        ):
+        if sleeping:
             self.wake()
 
     def wake(self) -> None:
@@ -261,8 +242,8 @@ class Driver:
                     self._refresh(core, now)
                 timeout = None
                 if deadlines:
-                    # c-ares rounds what is left down; waking early would spin.
-                    timeout = max(0.0, min(deadlines.values()) - now + _LATE)
+                    # +1 ms: c-ares rounds what is left down; waking early would spin.
+                    timeout = max(0.0, min(deadlines.values()) - now + 0.001)
                 if self.cores:
                     until_check = self.next_config_check - now
                     if timeout is None or until_check < timeout:
@@ -271,7 +252,6 @@ class Driver:
                     self.sleeping = True
                     if dirty or self.stopping:
                         timeout = 0.0
-                    self.wake_at = None if timeout is None else now + timeout
                 events = waiter.wait(timeout)
                 self.sleeping = False
                 for fd, mask in events:
@@ -366,22 +346,6 @@ class Driver:
                     os.close(fd)
                 except OSError:
                     pass
-
-
-def _timeout_of(core: Core) -> float:
-    """Seconds until ``core``'s next c-ares timeout (inf: none), from any thread inside
-    a c-ares call on it."""
-    try:
-        tv = _submitter.tv
-    except AttributeError:
-        tv = _submitter.tv = timeval()
-    if not lib.ares_timeout(core.ptr, None, byref(tv)):
-        return float("inf")
-    return float(tv.tv_sec + tv.tv_usec / 1_000_000)
-
-
-#: Each submitting thread's out-parameter for ``ares_timeout``.
-_submitter = threading.local()
 
 
 def _config_state() -> Dict[str, Tuple[int, int]]:

@@ -133,15 +133,15 @@ class Core:
 
     def leave(self, touch: bool = True) -> None:
         """The c-ares call is over; ``touch``: tell the driver its timeouts may have moved."""
-        driver = self.driver
-        if touch and driver is not None:
-            driver.touch(self, inside=True)  # it may ask c-ares for the next timeout
         if self.serial is not None:
             self.serial.release()
         with self.lock:
             self.users -= 1
             if self.closed and self.users == 0:
                 self.idle.notify_all()
+        driver = self.driver
+        if touch and driver is not None:
+            driver.touch(self)
         if _report._interrupted:
             _report.deliver_kept_interrupt()
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from pathlib import Path
 from typing import Any, Iterator, List
 
@@ -139,44 +138,6 @@ def test_a_submission_wakes_the_sleeping_driver(dns_server: DNSServer, make_chan
     recorder = Recorder()
     channel.query("wake.test", A, callback=recorder)
     assert recorder.result().answer[0].data.addr == "192.0.2.40"
-
-
-def test_only_an_earlier_timeout_wakes_the_sleeping_driver(dns_server: DNSServer, make_channel: ChannelFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    # A thread submitting many queries must not wake the driver (and fight it for the
-    # GIL) once per query: only for a timeout due before the driver wakes on its own.
-    dns_server.set_fault("drop", "silent.test")
-    driver = _background.driver
-    patient = make_channel(timeout=3.0, tries=1)
-    patient.query("silent.test", A, callback=Recorder())
-    core = patient._core
-
-    def asleep_until_the_first_timeout() -> bool:
-        # (Not until the configuration check: then a timeout read again is the very one
-        # the thread sleeps for, the case to get right.)
-        wake_at, deadline = driver.wake_at, driver.deadlines.get(core)  # type: ignore[arg-type]
-        return (
-            driver.sleeping and wake_at is not None and deadline is not None
-            and abs(wake_at - _background._LATE - deadline) < 1e-6
-            and wake_at - time.monotonic() > 0.5
-        )
-
-    wait_for(asleep_until_the_first_timeout, timeout=15, what="the driver asleep until the timeout")
-    # (Counted on this thread only: the destroyer wakes the driver when it frees the
-    # channels of earlier tests.)
-    wakes: List[int] = []
-    wake = driver.wake
-    me = threading.current_thread()
-    monkeypatch.setattr(
-        driver, "wake", lambda: (threading.current_thread() is me and wakes.append(1), wake())
-    )
-    for _ in range(20):
-        patient.query("silent.test", A, callback=Recorder())
-    assert wakes == []
-    impatient = make_channel(timeout=0.2, tries=1)
-    lost = Recorder()
-    impatient.query("silent.test", A, callback=lost)
-    assert lost.error() == ARES_ETIMEOUT  # on time: its earlier timeout woke the driver
-    assert wakes
 
 
 def test_a_destroyed_channel_leaves_nothing_in_the_driver(dns_server: DNSServer, make_channel: ChannelFactory) -> None:
