@@ -176,9 +176,14 @@ def _read_text(msg: bytes, pos: int, end: int) -> tuple[str, int]:
     stop = pos + 1 + msg[pos]
     if stop > end:
         raise BadResponse("character-string overruns its record")
-    if _NOT_PRINTABLE.search(msg, pos + 1, stop) is not None:
+    try:
+        text = msg[pos + 1 : stop].decode("ascii")
+    except UnicodeDecodeError:
+        text = "\x80"
+    # (For ASCII, str.isprintable() is exactly 0x20..0x7e; "" counts as printable.)
+    if not text.isprintable():
         raise BadResponse("non-printable byte in character-string")
-    return msg[pos + 1 : stop].decode("ascii"), stop
+    return text, stop
 
 
 def _read_params(msg: bytes, pos: int, end: int) -> list[tuple[int, bytes]]:
@@ -212,7 +217,8 @@ _H = struct.Struct("!H")
 _HHH = struct.Struct("!HHH")
 _SOA_NUMBERS = struct.Struct("!IIIII")
 _RR_FIXED = struct.Struct("!HHIH")
-_PTR_RR_FIXED = struct.Struct("!HHHIH")
+# An RR whose owner is a compression pointer, with the first four rdata octets.
+_PTR_A_RR = struct.Struct("!HHHIH4B")
 _HEADER = struct.Struct("!2xHHHHH")
 
 _inet_ntop = socket.inet_ntop
@@ -536,7 +542,7 @@ def _read_records(
     type_a, class_in = C.QUERY_TYPE_A, C.QUERY_CLASS_IN
     dot = _OCTET_DOT
     octet = _OCTET
-    ptr_rr = _PTR_RR_FIXED.unpack_from
+    ptr_rr = _PTR_A_RR.unpack_from
     new = object.__new__
     opt_records = 0
     for _ in range(count):
@@ -544,14 +550,16 @@ def _read_records(
         # offset lies before ``pos``); then one unpack reads it together with the
         # fixed fields.
         known = None
-        if pos + 12 <= size:
-            pointer, rtype, rclass, ttl, rdlength = ptr_rr(msg, pos)
+        if pos + 16 <= size:
+            # (Also the first four rdata octets: an IN A record's whole address.)
+            pointer, rtype, rclass, ttl, rdlength, o1, o2, o3, o4 = ptr_rr(msg, pos)
             if pointer >= 0xC000:
                 known = cache.get(pointer - 0xC000)
         if known is not None and known[2] < _MAX_POINTERS:
             name = known[0]
             pos += 12
         else:
+            known = None
             name, pos = _read_name(msg, pos, cache)
             rtype, rclass, ttl, rdlength = _RR_FIXED.unpack_from(msg, pos)
             pos += 10
@@ -562,12 +570,10 @@ def _read_records(
         # the dataclass __init__ makes, at two thirds of the cost (the hot path;
         # CPython < 3.13 does not inline calls to Python __init__).
         rdata: RecordData
-        if rtype == type_a and rdlength == 4 and rclass == class_in:
-            # Fast path for the most common record: an IN A address.
+        if rtype == type_a and rdlength == 4 and rclass == class_in and known is not None:
+            # Fast path for the most common record: an IN A address after a known owner.
             address = new(ARecordData)
-            address.addr = (
-                dot[msg[pos]] + dot[msg[pos + 1]] + dot[msg[pos + 2]] + octet[msg[pos + 3]]
-            )
+            address.addr = dot[o1] + dot[o2] + dot[o3] + octet[o4]
             rdata = address
         else:
             decoder = decoders.get(rtype)
