@@ -50,7 +50,7 @@ from ctypes import byref
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set, Tuple
 
 from . import _lifetime, _report
-from ._lib import caps, lib
+from ._lib import caps, lib, unchecked
 from ._cdefs import ARES_SOCKET_BAD, timeval
 
 if TYPE_CHECKING:
@@ -68,6 +68,9 @@ _WRITE = select.POLLOUT
 CONFIG_INTERVAL = 5.0
 _CONFIG_FILES = ("/etc/resolv.conf", "/etc/nsswitch.conf")
 _monotonic = time.monotonic
+_get_ident = threading.get_ident
+#: Without argtypes: the descriptors come from the wait, the pointer is a ctypes object.
+_process_fd = unchecked(lib.ares_process_fd)
 
 
 class _Waiter:
@@ -117,6 +120,8 @@ class Driver:
 
     def _reset(self) -> None:
         self.thread: Optional[threading.Thread] = None
+        #: The thread's identity, once it runs.
+        self.ident: Optional[int] = None
         self.waiter: Optional[_Waiter] = None
         self.wake_r = self.wake_w = -1
         self.fds: Dict[int, Core] = {}
@@ -184,6 +189,11 @@ class Driver:
 
     def touch(self, core: Core) -> None:
         """A c-ares call on ``core`` just returned: its next timeout may have moved."""
+        if _get_ident() == self.ident:
+            # The thread itself (a callback submitting, or its own processing): it is
+            # awake, and looks at ``dirty`` before it next waits.  No lock needed.
+            self.dirty.add(core)
+            return
         with self.lock:  # ordered with the thread's last look at ``dirty``
             self.dirty.add(core)
             sleeping = self.sleeping
@@ -224,6 +234,7 @@ class Driver:
         self.thread.start()
 
     def _run(self) -> None:
+        self.ident = _get_ident()
         waiter = self.waiter
         assert waiter is not None
         fds = self.fds
@@ -272,6 +283,8 @@ class Driver:
                     self._check_config()
         except BaseException as exc:  # pragma: no cover - a bug of ours: say so loudly
             _report.report(exc, "the ctypes_cares driver thread (default channels stop)", None)
+        finally:
+            self.ident = None  # (a later thread may be given the same number)
 
     def _process(self, core: Core, read_fd: int, write_fd: int) -> None:
         try:
@@ -280,7 +293,7 @@ class Driver:
             self.deadlines.pop(core, None)
             return
         try:
-            lib.ares_process_fd(ptr, read_fd, write_fd)
+            _process_fd(ptr, read_fd, write_fd)
         finally:
             core.leave()  # marks it dirty: its deadline is recomputed before the wait
 

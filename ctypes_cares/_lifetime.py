@@ -116,12 +116,17 @@ class Core:
         In a forked child, the first call on a channel that was open at the fork
         rebuilds it (REOPEN) or raises FORKED (REFUSE).
         """
-        with self.lock:
+        # (acquire/release rather than ``with``: half the cost, on every query.)
+        lock = self.lock
+        lock.acquire()
+        try:
             if self.closed:
                 if self.after_fork != REOPEN:
                     raise self.closed_error()
                 self._reopen()
             self.users += 1
+        finally:
+            lock.release()
         if self.serial is not None:
             self.serial.acquire()
         return self.ptr
@@ -135,10 +140,14 @@ class Core:
         """The c-ares call is over; ``touch``: tell the driver its timeouts may have moved."""
         if self.serial is not None:
             self.serial.release()
-        with self.lock:
+        lock = self.lock
+        lock.acquire()
+        try:
             self.users -= 1
             if self.closed and self.users == 0:
                 self.idle.notify_all()
+        finally:
+            lock.release()
         driver = self.driver
         if touch and driver is not None:
             driver.touch(self)

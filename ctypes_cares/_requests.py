@@ -68,10 +68,14 @@ class InFlight:
     def done(self, request_id: int) -> None:
         # Under the lock wait() holds while it counts itself in and looks at ids: one of
         # the two sees the other's change, with or without a GIL.
-        with self.lock:
+        lock = self.lock  # (acquire/release rather than ``with``: once per request)
+        lock.acquire()
+        try:
             self.ids.discard(request_id)
             if self.waiters:
                 self.cv.notify_all()
+        finally:
+            lock.release()
 
     def wait(self, deadline: Optional[float]) -> bool:
         """Block until no request is in flight; False once ``deadline`` (monotonic) passed."""

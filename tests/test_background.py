@@ -106,6 +106,26 @@ def test_callback_may_query_again(library: str, dns_server: DNSServer, make_chan
     assert channel.wait(2)
 
 
+def test_a_query_a_callback_submits_still_times_out(library: str, dns_server: DNSServer, make_channel: ChannelFactory) -> None:
+    # A submission from the driver's own thread marks the channel without the lock
+    # (Driver.touch): the driver must still schedule that query's timeout.
+    dns_server.add("answered.test", "A", "192.0.2.11")
+    dns_server.set_fault("drop", "unanswered.test")
+    channel = make_channel(timeout=0.2, tries=1)
+    lost = Recorder()
+    idents: List[Any] = []
+
+    def first(result: Any, error: Any) -> None:
+        idents.append((threading.get_ident(), _background.driver.ident))
+        channel.query("unanswered.test", A, callback=lost)
+
+    channel.query("answered.test", A, callback=first)
+    assert lost.error() == ARES_ETIMEOUT
+    [(callback_thread, driver_thread)] = idents
+    assert callback_thread == driver_thread
+    assert channel.wait(1)
+
+
 def test_submissions_from_many_threads(library: str, dns_server: DNSServer, make_channel: ChannelFactory) -> None:
     recorders: List[List[Recorder]] = [[Recorder() for _ in range(40)] for _ in range(6)]
     for n, mine in enumerate(recorders):
