@@ -249,9 +249,12 @@ dns_record_p = POINTER(_DnsRecord)
 QUERY_CB = CFUNCTYPE(None, c_void_p, c_int, c_int, POINTER(c_ubyte), c_int)
 # typedef void (*ares_callback_dnsrec)(void *arg, ares_status_t status, size_t timeouts,
 #                                      const ares_dns_record_t *dnsrec);
-# The record arrives as a pointer object, not an int, so that it can be handed on to
-# a c-ares call made without argtypes (_answer.dns_record_wire).
-DNSREC_CB = CFUNCTYPE(None, c_void_p, c_int, c_size_t, dns_record_p)
+# On CPython the record arrives as a pointer object, not an int, so that it can be
+# handed on to a c-ares call made without argtypes (_answer.dns_record_wire).  PyPy
+# makes typed calls cheap, and an int is cheaper there than a pointer object.
+DNSREC_CB = CFUNCTYPE(
+    None, c_void_p, c_int, c_size_t, c_void_p if sys.implementation.name == "pypy" else dns_record_p
+)
 # typedef void (*ares_host_callback)(void *arg, int status, int timeouts,
 #                                    struct hostent *hostent);
 HOST_CB = CFUNCTYPE(None, c_void_p, c_int, c_int, POINTER(hostent))
