@@ -28,7 +28,8 @@ Invariants:
   while the driver sleeps wakes it through a pipe: ``touch`` adds and looks at
   ``sleeping`` under ``lock``, and the thread sets ``sleeping`` and takes its last
   look at ``dirty`` under it too, so one of the two always sees the other (with or
-  without a GIL).  Callbacks submitting from this thread never pay for a wake-up.
+  without a GIL).  Callbacks submitting from this thread pay for neither: on it,
+  ``touch`` only adds to ``dirty``, which the thread looks at before it next waits.
 * System configuration: c-ares's event thread re-reads resolv.conf and nsswitch.conf
   when they change; this thread checks them every ``CONFIG_INTERVAL`` seconds while
   default channels exist and calls ``ares_reinit`` (c-ares >= 1.22) when they changed.
