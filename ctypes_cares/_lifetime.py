@@ -17,7 +17,7 @@ import os
 import queue
 import threading
 import weakref
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Set
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Set, Tuple
 
 from . import _report
 from ._lib import lib
@@ -163,7 +163,18 @@ class Core:
         with the Channel (a bound method of the Channel's owner), and holding it would
         bring the whole cycle back to life until the destroyer has run.
         """
-        with self.lock:
+        lock = self.lock
+        if not collected:
+            lock.acquire()
+        elif not lock.acquire(blocking=False):
+            # From Channel.__del__, which runs wherever the collector finds the Channel:
+            # on PyPy at the next safe point of any thread, on CPython at an allocation
+            # that starts a collection, so possibly on a thread inside enter() or
+            # destroy() that holds this very lock.  Waiting for it could wait forever:
+            # the destroyer thread closes it instead.
+            destroyer.submit_close(self)
+            return
+        try:
             if self.closed and self.after_fork is None:
                 return
             self.closed = True
@@ -171,6 +182,8 @@ class Core:
             if collected:
                 self.sock_state_cb = self.server_state_cb = None
                 self.settings = None
+        finally:
+            lock.release()
         destroyer.submit(self)
 
     def closed_error(self) -> RuntimeError:
@@ -342,7 +355,8 @@ class _Destroyer:
     def _reset(self) -> None:
         # A forked child has no destroyer thread (and may inherit a held lock): the
         # next Channel starts a new one.
-        self.queue: "queue.SimpleQueue[Optional[Core]]" = queue.SimpleQueue()
+        #: (core, close first?) to destroy, or None to stop.
+        self.queue: "queue.SimpleQueue[Optional[Tuple[Core, bool]]]" = queue.SimpleQueue()
         self.thread: Optional[threading.Thread] = None
         self.start_lock = threading.Lock()
 
@@ -355,18 +369,27 @@ class _Destroyer:
                 self.thread.start()
 
     def submit(self, core: Core) -> None:
-        self.queue.put(core)
+        """Destroy ``core`` (closed) on the thread."""
+        self.queue.put((core, False))
+
+    def submit_close(self, core: Core) -> None:
+        """``core.close(collected=True)`` on the thread, then destroy it."""
+        self.queue.put((core, True))
 
     def _run(self) -> None:
         while True:
-            core = self.queue.get()
-            if core is None:
+            item = self.queue.get()
+            if item is None:
                 return
+            core, close_first = item
             try:
-                core.destroy()
+                if close_first:
+                    core.close(collected=True)  # queues the core again, to destroy it
+                else:
+                    core.destroy()
             except BaseException as exc:  # pragma: no cover - keep the thread alive
                 report(exc, "channel destruction", None)
-            del core
+            del core, item
 
     def stop(self, timeout: float) -> None:
         thread = self.thread

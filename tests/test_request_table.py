@@ -19,6 +19,7 @@ from cares_helpers import (
 )
 from dnsserver import DNSServer
 import ctypes_cares as cares
+from ctypes_cares import _lifetime
 from test_channel_lifetime import A, ECANCELLED
 
 
@@ -118,6 +119,32 @@ def test_last_reference_dropped_in_another_thread(dns_server: DNSServer) -> None
     thread.join(5)
     gc.collect()
     assert ref() is None
+
+
+def test_collected_while_this_thread_holds_the_channel_lock(silent: DNSServer) -> None:
+    # The collector runs Channel.__del__ wherever it finds the Channel garbage: PyPy at
+    # the next safe point of any thread, CPython at an allocation, so also inside the
+    # few lines that hold the channel's own lock (Core.enter, leave, destroy).  The
+    # finalizer must not wait for that lock: it hands the close to the destroyer.
+    channel = cares.Channel(servers=[silent.address], timeout=5.0, tries=1)
+    pending = Recorder()
+    channel.query("pending.example", A, callback=pending)
+    core = channel._core
+    assert core is not None
+    finished = threading.Event()
+
+    def finalizer_under_the_lock() -> None:
+        with core.lock:
+            channel.__del__()  # what the collector would run here
+        finished.set()
+
+    thread = threading.Thread(target=finalizer_under_the_lock, daemon=True)
+    thread.start()
+    assert finished.wait(5), "Channel.__del__ waited for a lock its own thread holds"
+    assert pending.error() == ECANCELLED  # closed and destroyed by the destroyer thread
+    wait_for(lambda: core not in _lifetime.live_cores(), what="the channel to be destroyed")
+    with pytest.raises(RuntimeError):
+        channel.query("after.example", A, callback=Recorder())
 
 
 def test_last_reference_dropped_inside_its_own_callback(dns_server: DNSServer) -> None:
