@@ -108,7 +108,7 @@ PRINTS = {
     "legacy_query.py": (
         "[('mail.example.com', 10, 300)]\n"
         "DeprecationWarning query() is deprecated, use query_dns() instead\n"
-        "[('mail.example.com', 10, 300)]\n"
+        "[('mail.example.com', 10)]\n"
     ),
 }
 #: The other examples, each checked by a test of its own below.

@@ -20,8 +20,10 @@ async def main(server: str) -> None:
             mx = await resolver.query("example.com", "MX")  # a list of AresQueryMXResult
         print([(r.host, r.priority, r.ttl) for r in mx])
         print(caught[0].category.__name__, caught[0].message)
-        modern = await resolver.query_dns("example.com", "MX")  # the aiodns 4 form
-        print([(r.data.exchange, r.data.priority, r.ttl) for r in modern.answer if isinstance(r.data, MXRecordData)])
+        # The aiodns 4 form.  (Its TTL is left out: this answer comes from c-ares's
+        # query cache, which counts the TTL down by the seconds since the first.)
+        modern = await resolver.query_dns("example.com", "MX")
+        print([(r.data.exchange, r.data.priority) for r in modern.answer if isinstance(r.data, MXRecordData)])
 
 
 asyncio.run(main(sys.argv[1]))
