@@ -176,12 +176,9 @@ def _read_text(msg: bytes, pos: int, end: int) -> tuple[str, int]:
     stop = pos + 1 + msg[pos]
     if stop > end:
         raise BadResponse("character-string overruns its record")
-    try:
-        text = msg[pos + 1 : stop].decode("ascii")
-    except UnicodeDecodeError:
-        text = "\x80"
-    # (For ASCII, str.isprintable() is exactly 0x20..0x7e; "" counts as printable.)
-    if not text.isprintable():
+    text = msg[pos + 1 : stop].decode("latin-1")
+    # (For ASCII text, str.isprintable() is exactly 0x20..0x7e; "" counts as printable.)
+    if not (text.isascii() and text.isprintable()):
         raise BadResponse("non-printable byte in character-string")
     return text, stop
 
@@ -217,8 +214,7 @@ _H = struct.Struct("!H")
 _HHH = struct.Struct("!HHH")
 _SOA_NUMBERS = struct.Struct("!IIIII")
 _RR_FIXED = struct.Struct("!HHIH")
-# An RR whose owner is a compression pointer, with the first four rdata octets.
-_PTR_A_RR = struct.Struct("!HHHIH4B")
+_PTR_A_RR = struct.Struct("!HHHIH4B")  # an RR with a pointer owner, + 4 rdata octets
 _HEADER = struct.Struct("!2xHHHHH")
 
 _inet_ntop = socket.inet_ntop
@@ -548,10 +544,9 @@ def _read_records(
     for _ in range(count):
         # The common owner name is a pointer to a name decoded before (every cached
         # offset lies before ``pos``); then one unpack reads it together with the
-        # fixed fields.
+        # fixed fields and four rdata octets (an IN A record's whole address).
         known = None
         if pos + 16 <= size:
-            # (Also the first four rdata octets: an IN A record's whole address.)
             pointer, rtype, rclass, ttl, rdlength, o1, o2, o3, o4 = ptr_rr(msg, pos)
             if pointer >= 0xC000:
                 known = cache.get(pointer - 0xC000)
