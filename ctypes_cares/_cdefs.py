@@ -58,6 +58,10 @@ ARES_OPT_SERVER_FAILOVER = 1 << 23
 
 ARES_EVSYS_DEFAULT = 0
 
+#: On PyPy some calls and callbacks take another form, cheaper there (its JIT makes
+#: typed calls cheap; ctypes objects cost it more than ints).
+ON_PYPY = sys.implementation.name == "pypy"
+
 if sys.platform == "win32":  # pragma: no cover
     ares_socket_t: Any = c_size_t  # SOCKET
     ARES_SOCKET_BAD = (1 << (8 * ctypes.sizeof(c_size_t))) - 1
@@ -253,7 +257,7 @@ QUERY_CB = CFUNCTYPE(None, c_void_p, c_int, c_int, POINTER(c_ubyte), c_int)
 # handed on to a c-ares call made without argtypes (_answer.dns_record_wire).  PyPy
 # makes typed calls cheap, and an int is cheaper there than a pointer object.
 DNSREC_CB = CFUNCTYPE(
-    None, c_void_p, c_int, c_size_t, c_void_p if sys.implementation.name == "pypy" else dns_record_p
+    None, c_void_p, c_int, c_size_t, c_void_p if ON_PYPY else dns_record_p
 )
 # typedef void (*ares_host_callback)(void *arg, int status, int timeouts,
 #                                    struct hostent *hostent);

@@ -35,6 +35,7 @@ from ._cdefs import (
     DNSREC_CB,
     HOST_CB,
     NAMEINFO_CB,
+    ON_PYPY,
     QUERY_CB,
     SERVER_STATE_CB,
     ares_addr_port_node,
@@ -360,8 +361,6 @@ try:  # PyPy: bytes made from C memory are invisible to its GC's accounting
 except ImportError:
     _add_memory_pressure = None
 
-_ON_PYPY = sys.implementation.name == "pypy"
-
 #: The address space as one char array based at address 0 (CPython): a slice of it
 #: copies C memory like ``ctypes.string_at`` without a foreign call, and ``struct`` can
 #: unpack from it in place (0.2 instead of 0.7 us per copy, measured here).  A slice
@@ -369,7 +368,7 @@ _ON_PYPY = sys.implementation.name == "pypy"
 #: array this large; there a sized array at the address is cheaper still (its JIT
 #: removes the temporary).
 _MEMORY: Any = None
-if not _ON_PYPY:
+if not ON_PYPY:
     try:
         _MEMORY = (ctypes.c_char * (sys.maxsize // 2)).from_address(0)
     except (MemoryError, OverflowError, ValueError):  # pragma: no cover - no such platform known
@@ -405,7 +404,7 @@ def unchecked(fn: Any) -> Any:
     bytes or None (0.9 instead of 1.5 us for ares_query_dnsrec here).  PyPy's JIT
     makes typed calls cheap: there ``fn`` itself."""
     address = ctypes.cast(fn, ctypes.c_void_p).value if fn is not None else None
-    if not address or _ON_PYPY:
+    if not address or ON_PYPY:
         return fn
     return ctypes.CFUNCTYPE(fn.restype)(address)
 
